@@ -45,15 +45,27 @@ int pl_log_configure(const char *level, const char *taglist)
 		return 0;
 	const char *p = taglist;
 	while (*p && ntags < MAX_TAGS) {
+		p += strspn(p, " \t");
 		size_t n = strcspn(p, ",");
-		if (n > 0 && n < TAG_LEN) {
-			memcpy(tags[ntags], p, n);
-			tags[ntags][n] = '\0';
-			ntags++;
+		size_t k = n;
+		while (k > 0 && (p[k - 1] == ' ' || p[k - 1] == '\t'))
+			k--;
+		if (k >= TAG_LEN)
+			return PL_EINVAL; /* never widen a filter the operator asked for */
+		if (k == 0) {
+			p += n + (p[n] == ',');
+			continue;
 		}
+		memcpy(tags[ntags], p, k);
+		tags[ntags][k] = '\0';
+		ntags++;
 		p += n;
 		if (*p == ',')
 			p++;
+	}
+	if (ntags == 0 || *p) {
+		ntags = 0;
+		return PL_EINVAL; /* only empty entries, or more than MAX_TAGS */
 	}
 	return 0;
 }
@@ -62,6 +74,8 @@ bool pl_log_enabled(enum pl_log_level level, const char *tag)
 {
 	if (level > threshold)
 		return false;
+	if (!tag)
+		return ntags == 0;
 	if (ntags == 0 || level <= PL_LOG_WARN)
 		return true; /* errors and warnings are never filtered by tag */
 	for (int i = 0; i < ntags; i++)
@@ -78,12 +92,16 @@ void pl_log_write(enum pl_log_level level, const char *tag, const char *fmt, ...
 	va_list ap;
 	int n;
 
+	if ((unsigned)level > PL_LOG_TRACE)
+		level = PL_LOG_TRACE;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	n = snprintf(line, sizeof(line), "%02d:%02d:%02d.%03ld %-5s %-5s ", tm.tm_hour,
 		     tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, level_names[level], tag);
 	if (n < 0)
 		return;
+	if (n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2; /* an absurdly long tag: keep the newline */
 	va_start(ap, fmt);
 	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	va_end(ap);

@@ -22,7 +22,8 @@ enum pl_log_level {
 
 /* Sets the threshold and the tags.  tags is NULL or "" or "all" for every
  * tag, else a comma-separated list ("sig,chat").  Call once at start-up,
- * before any other thread logs.  Returns 0 or PL_EINVAL for a bad level. */
+ * before any other thread logs.  Returns 0, or PL_EINVAL for a bad level
+ * or a tag list with an empty or over-long (15+ bytes) tag. */
 int pl_log_configure(const char *level, const char *tags);
 
 /* Parses "error|warn|info|debug|trace"; returns 0 or PL_EINVAL. */

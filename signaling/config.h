@@ -1,0 +1,59 @@
+/* signaling/config.h: parleyd's configuration.
+ *
+ * Values come from three layers, later ones winning: built-in defaults,
+ * an INI file (--config FILE, GLib GKeyFile syntax; docs/parleyd.example.ini
+ * documents every key), then command-line flags and PARLEY_AUTH_SECRET.
+ * Single-threaded: filled once at start-up, read-only afterwards.
+ */
+#ifndef PL_SIGNALING_CONFIG_H
+#define PL_SIGNALING_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct pl_limits {
+	double messages_per_s;       /* per connection; 0 = unlimited */
+	double messages_burst;
+	double chat_per_s;           /* per connection; 0 = unlimited */
+	double chat_burst;
+	int max_connections;         /* whole server */
+	int max_connections_per_ip;
+	int max_rooms;
+	int max_participants_per_room;
+	int send_queue_max;          /* queued outgoing messages per connection */
+};
+
+struct pl_config {
+	char *config_file;     /* NULL when none */
+	char *listen_host;     /* "127.0.0.1" */
+	int listen_port;       /* 8080; 0 = ephemeral */
+	char *data_dir;        /* "./parley-data" */
+	char *web_root;        /* the web-demo/ folder */
+	int max_frame_bytes;   /* 65536 */
+	int ws_ping_interval_s;
+	int ws_timeout_s;
+	char *auth_secret;     /* NULL or "" = open rooms */
+	char *chat_backend;    /* "sqlite" */
+	char *log_level;       /* "info" */
+	char *log_tags;        /* "all" */
+	struct pl_limits limits;
+};
+
+/* Fills *cfg with the built-in defaults.  Release with pl_config_release. */
+void pl_config_init(struct pl_config *cfg);
+void pl_config_release(struct pl_config *cfg);
+
+/* Parses parleyd's command line (argv[0] is the program), loading the
+ * --config file first so flags override it.  On --help/--version prints
+ * to stdout and sets *exit_now (returns 0).  Returns 0, or PL_EINVAL after
+ * printing the reason to stderr. */
+int pl_config_from_args(struct pl_config *cfg, int argc, char **argv, bool *exit_now);
+
+/* Loads an INI file over the current values.  Returns 0 or PL_EINVAL/PL_EIO
+ * with the reason written into err (errlen bytes). */
+int pl_config_load_file(struct pl_config *cfg, const char *path, char *err, size_t errlen);
+
+/* Parses "HOST:PORT" (or ":PORT", or "[v6]:PORT").  Returns 0 or PL_EINVAL. */
+int pl_config_parse_listen(struct pl_config *cfg, const char *s);
+
+#endif

@@ -1,0 +1,143 @@
+/* signaling/internal.h: types shared by the files of the signaling module
+ * (server.c, session.c, room.c).  Not a public header: nothing outside
+ * signaling/ includes it.
+ *
+ * Ownership: the server owns sessions (one per WebSocket) and rooms; a
+ * room holds borrowed pointers to the sessions joined to it.  Everything
+ * here lives on the signaling thread (the GLib main loop that also runs
+ * libwebsockets).  Asynchronous completions (chat store) find their
+ * session again by id, never by a pointer kept across the wait.
+ */
+#ifndef PL_SIGNALING_INTERNAL_H
+#define PL_SIGNALING_INTERNAL_H
+
+#include "signaling/auth.h"
+#include "signaling/config.h"
+#include "signaling/proto.h"
+
+#include <glib.h>
+#include <jansson.h>
+#include <libwebsockets.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct pl_chat_store;
+struct pl_room;
+
+/* A serialized outgoing message, shared by every recipient of a fan-out.
+ * data holds LWS_PRE bytes of headroom, then len bytes of JSON. */
+struct pl_outbuf {
+	unsigned refs;
+	size_t len;
+	unsigned char data[];
+};
+
+enum pl_session_state {
+	PL_SESSION_IDLE,    /* connected, not in a room */
+	PL_SESSION_JOINING, /* join accepted, waiting for the store */
+	PL_SESSION_JOINED,
+};
+
+struct pl_session {
+	uint64_t id;
+	struct pl_server *srv;
+	struct lws *wsi;
+	char ip[64];
+
+	/* Reassembly of one incoming message (fragments), capped. */
+	char *rx;
+	size_t rx_len;
+	bool rx_binary;
+	bool rx_too_large;
+
+	/* Outgoing queue: a ring of shared buffers, cap = send_queue_max. */
+	struct pl_outbuf **txq;
+	unsigned tx_head, tx_len, tx_cap;
+
+	/* Closing: after the queue drains, close with this status. */
+	bool close_after_flush;
+	int close_code;
+	bool dead; /* being torn down: send nothing more */
+
+	int errors_in_row;
+	struct pl_bucket msg_bucket, chat_bucket;
+
+	enum pl_session_state state;
+	uint64_t join_gen; /* bumps on every join attempt and leave */
+	struct pl_room *room;
+	char *room_name;   /* set from JOINING on */
+	char pid[24];      /* participant id while joined */
+	char *user;
+	char *display;
+	bool has_claims;
+	struct pl_auth_claims claims;
+};
+
+struct pl_room {
+	char *name;
+	GPtrArray *members; /* struct pl_session *, borrowed */
+	int pending_joins;  /* JOINING sessions counted against the room's cap */
+};
+
+struct pl_server_stats {
+	uint64_t connections_total;
+	uint64_t messages_in;
+	uint64_t messages_out;
+	uint64_t protocol_errors;
+	uint64_t rate_limited;
+	uint64_t too_large;
+	uint64_t bad_utf8;
+	uint64_t slow_readers_cut;
+	uint64_t rejected_connections;
+	uint64_t chat_acked;
+	uint64_t chat_failed;
+};
+
+struct pl_server {
+	const struct pl_config *cfg;
+	struct lws_context *lws;
+	GMainLoop *loop;
+	struct pl_chat_store *store;
+	guint store_watch;
+	GHashTable *sessions;  /* uint64 id -> struct pl_session * */
+	GHashTable *rooms;     /* name -> struct pl_room * */
+	GHashTable *per_ip;    /* ip -> GINT_TO_POINTER(count) */
+	uint64_t next_session_id;
+	int64_t started_ms;
+	bool shutting_down;
+	struct pl_server_stats stats;
+	int port;
+};
+
+/* server.c: sending and closing. */
+struct pl_outbuf *pl_outbuf_from_json(json_t *msg); /* steals nothing */
+void pl_outbuf_unref(struct pl_outbuf *b);
+/* Queues b (taking a new reference) and asks for a writable callback.  A
+ * full queue cuts the slow reader off. */
+void pl_session_send_buf(struct pl_session *s, struct pl_outbuf *b);
+/* Serializes and sends; decrefs msg. */
+void pl_session_send(struct pl_session *s, json_t *msg);
+/* Sends {"type":"error",...} (echoing id when non-NULL). */
+void pl_session_error(struct pl_session *s, json_t *id, enum pl_proto_error code,
+		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Closes after the queued messages are written. */
+void pl_session_close_after_flush(struct pl_session *s, int code);
+struct pl_session *pl_server_find_session(struct pl_server *srv, uint64_t id);
+
+/* session.c: the protocol's messages. */
+void pl_session_handle_text(struct pl_session *s, const char *buf, size_t len);
+void pl_session_on_close(struct pl_session *s);
+
+/* room.c: the registry of rooms. */
+struct pl_room *pl_room_find(struct pl_server *srv, const char *name);
+struct pl_room *pl_room_get_or_create(struct pl_server *srv, const char *name);
+void pl_room_add(struct pl_room *r, struct pl_session *s);
+/* Removes s; destroys the room when it becomes empty with no pending joins. */
+void pl_room_remove(struct pl_server *srv, struct pl_room *r, struct pl_session *s);
+void pl_room_release_if_empty(struct pl_server *srv, struct pl_room *r);
+struct pl_session *pl_room_find_member(struct pl_room *r, const char *pid);
+/* Sends b to every member except `except` (may be NULL). */
+void pl_room_broadcast(struct pl_room *r, struct pl_outbuf *b, struct pl_session *except);
+void pl_room_destroy_all(struct pl_server *srv);
+
+#endif

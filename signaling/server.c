@@ -1,0 +1,448 @@
+/* signaling/server.c: libwebsockets on the GLib loop, HTTP and the
+ * WebSocket plumbing of sessions.
+ *
+ * This file owns the lws context and turns lws callbacks into session
+ * events: a connection becomes a pl_session at ESTABLISHED, fragments are
+ * reassembled (capped at max_frame_bytes), checked for UTF-8 and handed to
+ * session.c whole; outgoing messages wait in a bounded per-session ring of
+ * shared buffers and are written one per WRITEABLE callback, as lws
+ * requires.  A reader too slow to drain its ring is cut off rather than
+ * allowed to grow memory.  It also serves /healthz and the web demo, and
+ * watches the chat store's completion fd.  Everything runs on the
+ * signaling thread.
+ */
+#include "signaling/server.h"
+#include "signaling/internal.h"
+#include "chat/chat.h"
+#include "common/clock.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/utf8.h"
+
+#include <assert.h>
+#include <glib-unix.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct pss {
+	struct pl_session *sess; /* WebSocket connections */
+	char body[512];          /* HTTP /healthz */
+	size_t body_len;
+};
+
+/* ---- outgoing buffers and queues ------------------------------------ */
+
+struct pl_outbuf *pl_outbuf_from_json(json_t *msg)
+{
+	assert(msg != NULL); /* json_pack only fails on a format/argument bug */
+	size_t len = json_dumpb(msg, NULL, 0, JSON_COMPACT);
+	struct pl_outbuf *b = g_malloc(sizeof(*b) + LWS_PRE + len);
+
+	b->refs = 1;
+	b->len = json_dumpb(msg, (char *)b->data + LWS_PRE, len, JSON_COMPACT);
+	return b;
+}
+
+void pl_outbuf_unref(struct pl_outbuf *b)
+{
+	if (b && --b->refs == 0)
+		g_free(b);
+}
+
+/* Cuts a connection off without a closing handshake (slow reader). */
+static void session_kill(struct pl_session *s)
+{
+	if (s->dead)
+		return;
+	s->dead = true;
+	lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+void pl_session_send_buf(struct pl_session *s, struct pl_outbuf *b)
+{
+	if (s->dead || s->srv->shutting_down)
+		return;
+	if (s->tx_len == s->tx_cap) {
+		s->srv->stats.slow_readers_cut++;
+		PL_LOG(PL_LOG_WARN, "sig", "[conn=%" PRIu64 " ip=%s] send queue full (%u), cutting off slow reader",
+		       s->id, s->ip, s->tx_cap);
+		session_kill(s);
+		return;
+	}
+	b->refs++;
+	s->txq[(s->tx_head + s->tx_len) % s->tx_cap] = b;
+	s->tx_len++;
+	lws_callback_on_writable(s->wsi);
+}
+
+void pl_session_send(struct pl_session *s, json_t *msg)
+{
+	struct pl_outbuf *b = pl_outbuf_from_json(msg);
+
+	json_decref(msg);
+	pl_session_send_buf(s, b);
+	pl_outbuf_unref(b);
+}
+
+void pl_session_error(struct pl_session *s, json_t *id, enum pl_proto_error code,
+		      const char *fmt, ...)
+{
+	char text[256];
+	va_list ap;
+	json_t *msg;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	msg = json_pack("{s:s, s:s, s:s}", "type", "error", "code",
+			pl_proto_error_name(code), "message", text);
+	if (id)
+		json_object_set(msg, "id", id);
+	pl_session_send(s, msg);
+}
+
+void pl_session_close_after_flush(struct pl_session *s, int code)
+{
+	s->close_after_flush = true;
+	s->close_code = code;
+	lws_callback_on_writable(s->wsi);
+}
+
+struct pl_session *pl_server_find_session(struct pl_server *srv, uint64_t id)
+{
+	return g_hash_table_lookup(srv->sessions, &id);
+}
+
+/* Writes at most one queued message; returns -1 to close the connection. */
+static int session_writable(struct pl_session *s)
+{
+	if (s->tx_len > 0) {
+		struct pl_outbuf *b = s->txq[s->tx_head];
+		int n = lws_write(s->wsi, b->data + LWS_PRE, b->len, LWS_WRITE_TEXT);
+
+		s->tx_head = (s->tx_head + 1) % s->tx_cap;
+		s->tx_len--;
+		pl_outbuf_unref(b);
+		if (n < (int)0)
+			return -1;
+		s->srv->stats.messages_out++;
+	}
+	if (s->tx_len > 0) {
+		lws_callback_on_writable(s->wsi);
+	} else if (s->close_after_flush) {
+		lws_close_reason(s->wsi, (enum lws_close_status)s->close_code, NULL, 0);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- sessions -------------------------------------------------------- */
+
+static struct pl_session *session_create(struct pl_server *srv, struct lws *wsi)
+{
+	struct pl_session *s = g_new0(struct pl_session, 1);
+	int64_t now = pl_clock_mono_us();
+	const struct pl_limits *lim = &srv->cfg->limits;
+
+	s->id = ++srv->next_session_id;
+	s->srv = srv;
+	s->wsi = wsi;
+	lws_get_peer_simple(wsi, s->ip, sizeof(s->ip));
+	s->rx = g_malloc((size_t)srv->cfg->max_frame_bytes);
+	s->tx_cap = (unsigned)lim->send_queue_max;
+	s->txq = g_new0(struct pl_outbuf *, s->tx_cap);
+	pl_bucket_init(&s->msg_bucket, lim->messages_per_s, lim->messages_burst, now);
+	pl_bucket_init(&s->chat_bucket, lim->chat_per_s, lim->chat_burst, now);
+	g_hash_table_insert(srv->sessions, &s->id, s);
+	g_hash_table_insert(srv->per_ip, g_strdup(s->ip),
+			    GINT_TO_POINTER(GPOINTER_TO_INT(g_hash_table_lookup(srv->per_ip, s->ip)) + 1));
+	srv->stats.connections_total++;
+	PL_LOG(PL_LOG_DEBUG, "sig", "[conn=%" PRIu64 " ip=%s] connected", s->id, s->ip);
+	return s;
+}
+
+static void session_destroy(struct pl_session *s)
+{
+	struct pl_server *srv = s->srv;
+	int n = GPOINTER_TO_INT(g_hash_table_lookup(srv->per_ip, s->ip));
+
+	s->dead = true;
+	pl_session_on_close(s);
+	if (n <= 1)
+		g_hash_table_remove(srv->per_ip, s->ip);
+	else
+		g_hash_table_insert(srv->per_ip, g_strdup(s->ip), GINT_TO_POINTER(n - 1));
+	g_hash_table_remove(srv->sessions, &s->id);
+	while (s->tx_len > 0) {
+		pl_outbuf_unref(s->txq[s->tx_head]);
+		s->tx_head = (s->tx_head + 1) % s->tx_cap;
+		s->tx_len--;
+	}
+	PL_LOG(PL_LOG_DEBUG, "sig", "[conn=%" PRIu64 "] closed", s->id);
+	g_free(s->txq);
+	g_free(s->rx);
+	g_free(s);
+}
+
+/* Accumulates one fragment; hands complete messages to session.c.
+ * Returns -1 to close the connection now. */
+static int session_receive(struct pl_session *s, const void *in, size_t len)
+{
+	struct lws *wsi = s->wsi;
+	size_t cap = (size_t)s->srv->cfg->max_frame_bytes;
+
+	if (s->dead)
+		return 0;
+	if (lws_is_first_fragment(wsi)) {
+		s->rx_len = 0;
+		s->rx_too_large = false;
+		s->rx_binary = lws_frame_is_binary(wsi);
+	}
+	if (!s->rx_too_large && s->rx_len + len > cap) {
+		s->rx_too_large = true;
+		s->srv->stats.too_large++;
+		PL_LOG(PL_LOG_INFO, "sig", "[conn=%" PRIu64 " ip=%s] message over %zu bytes", s->id, s->ip, cap);
+		pl_session_error(s, NULL, PL_PROTO_TOO_LARGE, "message larger than %zu bytes", cap);
+		pl_session_close_after_flush(s, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE);
+	}
+	if (s->rx_too_large || s->close_after_flush)
+		return 0; /* drop the rest; we are closing */
+	memcpy(s->rx + s->rx_len, in, len);
+	s->rx_len += len;
+	if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi) > 0)
+		return 0;
+	s->srv->stats.messages_in++;
+	if (s->rx_binary) {
+		pl_session_handle_text(s, NULL, 0); /* NULL means "binary": refused */
+		return 0;
+	}
+	if (!pl_utf8_is_valid(s->rx, s->rx_len)) {
+		s->srv->stats.bad_utf8++;
+		PL_LOG(PL_LOG_INFO, "sig", "[conn=%" PRIu64 " ip=%s] invalid UTF-8, closing 1007", s->id, s->ip);
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_INVALID_PAYLOAD, NULL, 0);
+		return -1;
+	}
+	pl_session_handle_text(s, s->rx, s->rx_len);
+	return 0;
+}
+
+/* ---- HTTP ------------------------------------------------------------ */
+
+static int http_health(struct lws *wsi, struct pss *pss, struct pl_server *srv)
+{
+	unsigned char hdr[LWS_PRE + 512], *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof(hdr) - 1;
+	int n = snprintf(pss->body, sizeof(pss->body),
+			 "{\"status\":\"ok\",\"version\":\"%s\",\"uptime_s\":%" PRId64
+			 ",\"connections\":%u,\"rooms\":%u}\n",
+			 PL_VERSION, (pl_clock_mono_ms() - srv->started_ms) / 1000,
+			 g_hash_table_size(srv->sessions), g_hash_table_size(srv->rooms));
+
+	pss->body_len = (size_t)n;
+	if (lws_add_http_common_headers(wsi, HTTP_STATUS_OK, "application/json", pss->body_len, &p, end) ||
+	    lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+					(const unsigned char *)"no-store", 8, &p, end) ||
+	    lws_finalize_write_http_header(wsi, start, &p, end))
+		return 1;
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static int http_health_write(struct lws *wsi, struct pss *pss)
+{
+	unsigned char buf[LWS_PRE + sizeof(pss->body)];
+
+	memcpy(buf + LWS_PRE, pss->body, pss->body_len);
+	if (lws_write(wsi, buf + LWS_PRE, pss->body_len, LWS_WRITE_HTTP_FINAL) < (int)pss->body_len)
+		return -1;
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/* Accepts an upgrade only at /ws and within the connection limits. */
+static int filter_connection(struct pl_server *srv, struct lws *wsi)
+{
+	char uri[64] = "", ip[64] = "";
+	const struct pl_limits *lim = &srv->cfg->limits;
+
+	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0 || strcmp(uri, "/ws") != 0)
+		return -1;
+	lws_get_peer_simple(wsi, ip, sizeof(ip));
+	if ((int)g_hash_table_size(srv->sessions) >= lim->max_connections ||
+	    GPOINTER_TO_INT(g_hash_table_lookup(srv->per_ip, ip)) >= lim->max_connections_per_ip) {
+		srv->stats.rejected_connections++;
+		PL_LOG(PL_LOG_WARN, "sig", "[ip=%s] connection refused: connection limit reached", ip);
+		return -1;
+	}
+	return 0;
+}
+
+static int cb_parley(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		     size_t len)
+{
+	struct pss *pss = user;
+	struct pl_server *srv = lws_context_user(lws_get_context(wsi));
+
+	switch (reason) {
+	case LWS_CALLBACK_HTTP:
+		return http_health(wsi, pss, srv);
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (pss && pss->body_len)
+			return http_health_write(wsi, pss);
+		break;
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		return filter_connection(srv, wsi);
+	case LWS_CALLBACK_ESTABLISHED:
+		pss->sess = session_create(srv, wsi);
+		return 0;
+	case LWS_CALLBACK_RECEIVE:
+		return pss->sess ? session_receive(pss->sess, in, len) : -1;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return pss->sess ? session_writable(pss->sess) : 0;
+	case LWS_CALLBACK_CLOSED:
+		if (pss->sess)
+			session_destroy(pss->sess);
+		pss->sess = NULL;
+		return 0;
+	default:
+		break;
+	}
+	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static const struct lws_protocols protocols[] = {
+	{ "parley.v1", cb_parley, sizeof(struct pss), 16384, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 },
+};
+
+static const struct lws_protocol_vhost_options mime_wasm = { NULL, NULL, ".wasm", "application/wasm" };
+static const struct lws_protocol_vhost_options mime_mjs = { &mime_wasm, NULL, ".mjs", "text/javascript" };
+
+/* ---- lifecycle ------------------------------------------------------- */
+
+static gboolean on_store_ready(gint fd, GIOCondition cond, gpointer ud)
+{
+	struct pl_server *srv = ud;
+
+	pl_chat_store_dispatch(srv->store);
+	return G_SOURCE_CONTINUE;
+}
+
+static int open_store(struct pl_server *srv)
+{
+	const struct pl_config *cfg = srv->cfg;
+	char *path;
+	int rc;
+
+	if (g_mkdir_with_parents(cfg->data_dir, 0700) < 0) {
+		PL_LOG(PL_LOG_ERROR, "chat", "cannot create data dir %s", cfg->data_dir);
+		return PL_EIO;
+	}
+	path = g_build_filename(cfg->data_dir, "chat.db", NULL);
+	struct pl_chat_store_config sc = { .backend = cfg->chat_backend, .path = path };
+	rc = pl_chat_store_open(&sc, &srv->store);
+	if (rc < 0)
+		PL_LOG(PL_LOG_ERROR, "chat", "cannot open chat store %s: %s", path, pl_strerror(rc));
+	else
+		PL_LOG(PL_LOG_INFO, "chat", "chat store %s (%s)", path, cfg->chat_backend);
+	g_free(path);
+	if (rc < 0)
+		return rc;
+	srv->store_watch = g_unix_fd_add(pl_chat_store_fd(srv->store), G_IO_IN, on_store_ready, srv);
+	return 0;
+}
+
+static int start_lws(struct pl_server *srv, void *loop)
+{
+	static lws_retry_bo_t retry;
+	static struct lws_http_mount mount_root, mount_health;
+	const struct pl_config *cfg = srv->cfg;
+	struct lws_context_creation_info info;
+	void *foreign_loops[1] = { loop };
+
+	retry.secs_since_valid_ping = (uint16_t)cfg->ws_ping_interval_s;
+	retry.secs_since_valid_hangup = (uint16_t)cfg->ws_timeout_s;
+	mount_root = (struct lws_http_mount){
+		.mountpoint = "/", .mountpoint_len = 1, .origin = cfg->web_root,
+		.def = "index.html", .origin_protocol = LWSMPRO_FILE, .extra_mimetypes = &mime_mjs,
+	};
+	mount_health = (struct lws_http_mount){
+		.mount_next = &mount_root, .mountpoint = "/healthz", .mountpoint_len = 8,
+		.origin = "parley.v1", .origin_protocol = LWSMPRO_CALLBACK,
+	};
+	memset(&info, 0, sizeof(info));
+	info.port = cfg->listen_port;
+	info.iface = cfg->listen_host;
+	info.protocols = protocols;
+	info.mounts = &mount_health;
+	info.options = LWS_SERVER_OPTION_GLIB | LWS_SERVER_OPTION_DISABLE_IPV6;
+	info.foreign_loops = foreign_loops;
+	info.user = srv;
+	info.retry_and_idle_policy = &retry;
+	info.max_http_header_pool = 64;
+	srv->lws = lws_create_context(&info);
+	if (!srv->lws) {
+		PL_LOG(PL_LOG_ERROR, "sig", "cannot listen on %s:%d", cfg->listen_host, cfg->listen_port);
+		return PL_ESYS;
+	}
+	srv->port = lws_get_vhost_listen_port(lws_get_vhost_by_name(srv->lws, "default"));
+	return 0;
+}
+
+static void lws_log_bridge(int level, const char *line)
+{
+	size_t n = strlen(line);
+
+	while (n > 0 && line[n - 1] == '\n')
+		n--;
+	PL_LOG(level == LLL_ERR ? PL_LOG_WARN : PL_LOG_DEBUG, "lws", "%.*s", (int)n, line);
+}
+
+int pl_server_create(const struct pl_config *cfg, void *loop, struct pl_server **out)
+{
+	struct pl_server *srv = g_new0(struct pl_server, 1);
+	int rc;
+
+	srv->cfg = cfg;
+	srv->loop = loop;
+	srv->started_ms = pl_clock_mono_ms();
+	srv->sessions = g_hash_table_new(g_int64_hash, g_int64_equal);
+	srv->rooms = g_hash_table_new(g_str_hash, g_str_equal);
+	srv->per_ip = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_bridge);
+	rc = open_store(srv);
+	if (rc == 0)
+		rc = start_lws(srv, loop);
+	if (rc < 0) {
+		pl_server_destroy(srv);
+		return rc;
+	}
+	*out = srv;
+	return 0;
+}
+
+int pl_server_port(const struct pl_server *srv)
+{
+	return srv->port;
+}
+
+void pl_server_destroy(struct pl_server *srv)
+{
+	if (!srv)
+		return;
+	srv->shutting_down = true;
+	if (srv->lws)
+		lws_context_destroy(srv->lws); /* closes every connection */
+	if (srv->store_watch)
+		g_source_remove(srv->store_watch);
+	pl_chat_store_close(srv->store); /* finishes accepted appends */
+	pl_room_destroy_all(srv);
+	g_hash_table_destroy(srv->rooms);
+	g_hash_table_destroy(srv->sessions);
+	g_hash_table_destroy(srv->per_ip);
+	PL_LOG(PL_LOG_INFO, "sig", "stopped: %" PRIu64 " connections, %" PRIu64 " messages in, %" PRIu64
+	       " out, %" PRIu64 " chat acked, %" PRIu64 " protocol errors, %" PRIu64 " rate limited",
+	       srv->stats.connections_total, srv->stats.messages_in, srv->stats.messages_out,
+	       srv->stats.chat_acked, srv->stats.protocol_errors, srv->stats.rate_limited);
+	g_free(srv);
+}
