@@ -100,9 +100,9 @@ struct pl_chat_store_config {
 int pl_chat_store_open(const struct pl_chat_store_config *cfg, struct pl_chat_store **out);
 
 /* Finishes every request already accepted (appends become durable),
- * discards completions that were not dispatched yet (their callbacks are
- * not called), stops the backend's threads and frees the store.
- * NULL is a no-op. */
+ * runs the callbacks of every completion not dispatched yet (on the
+ * calling thread, before returning), stops the backend's threads and
+ * frees the store.  NULL is a no-op. */
 void pl_chat_store_close(struct pl_chat_store *s);
 
 /* A file descriptor that becomes readable when completions are ready. */
