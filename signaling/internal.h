@@ -58,6 +58,7 @@ struct pl_session {
 	bool close_after_flush;
 	int close_code;
 	bool dead; /* being torn down: send nothing more */
+	bool rx_paused; /* reading stopped until the queue drains */
 
 	int errors_in_row;
 	struct pl_bucket msg_bucket, chat_bucket;
@@ -104,7 +105,9 @@ struct pl_server {
 	GHashTable *per_ip;    /* ip -> GINT_TO_POINTER(count) */
 	uint64_t next_session_id;
 	int64_t started_ms;
-	bool shutting_down;
+	bool shutting_down;  /* in pl_server_destroy */
+	bool draining;       /* closing connections before the loop stops */
+	guint shutdown_timer;
 	struct pl_server_stats stats;
 	int port;
 };

@@ -19,10 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static gboolean on_signal(gpointer loop)
+static gboolean on_signal(gpointer srv)
 {
 	PL_LOG(PL_LOG_INFO, "sig", "signal received, shutting down");
-	g_main_loop_quit(loop);
+	pl_server_begin_shutdown(srv);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -139,11 +139,13 @@ static int run_server(const struct pl_config *cfg)
 		g_main_loop_unref(loop);
 		return 1;
 	}
+	/* Before the "listening" line: a script that signals as soon as it
+	 * sees it must get a clean shutdown. */
+	guint s1 = g_unix_signal_add(SIGINT, on_signal, srv);
+	guint s2 = g_unix_signal_add(SIGTERM, on_signal, srv);
 	PL_LOG(PL_LOG_INFO, "sig", "parleyd %s listening on http://%s:%d (ws at /ws, web demo from %s, %s)",
 	       PL_VERSION, cfg->listen_host, pl_server_port(srv), cfg->web_root,
 	       cfg->auth_secret && *cfg->auth_secret ? "token auth" : "open rooms");
-	guint s1 = g_unix_signal_add(SIGINT, on_signal, loop);
-	guint s2 = g_unix_signal_add(SIGTERM, on_signal, loop);
 	g_main_loop_run(loop);
 	g_source_remove(s1);
 	g_source_remove(s2);

@@ -51,6 +51,8 @@ void pl_outbuf_unref(struct pl_outbuf *b)
 		g_free(b);
 }
 
+static void update_rx_flow(struct pl_session *s);
+
 /* Cuts a connection off without a closing handshake (slow reader). */
 static void session_kill(struct pl_session *s)
 {
@@ -74,6 +76,7 @@ void pl_session_send_buf(struct pl_session *s, struct pl_outbuf *b)
 	b->refs++;
 	s->txq[(s->tx_head + s->tx_len) % s->tx_cap] = b;
 	s->tx_len++;
+	update_rx_flow(s);
 	lws_callback_on_writable(s->wsi);
 }
 
@@ -115,20 +118,38 @@ struct pl_session *pl_server_find_session(struct pl_server *srv, uint64_t id)
 	return g_hash_table_lookup(srv->sessions, &id);
 }
 
-/* Writes at most one queued message; returns -1 to close the connection. */
+/* Back-pressure: a connection whose replies pile up is not read from
+ * until its queue drains, so only a peer that stops reading altogether
+ * (while others keep sending to it) fills the queue and is cut off. */
+static void update_rx_flow(struct pl_session *s)
+{
+	if (!s->rx_paused && s->tx_len >= s->tx_cap / 2) {
+		s->rx_paused = true;
+		lws_rx_flow_control(s->wsi, 0);
+	} else if (s->rx_paused && s->tx_len <= s->tx_cap / 4) {
+		s->rx_paused = false;
+		lws_rx_flow_control(s->wsi, 1);
+	}
+}
+
+/* Writes queued messages while the socket takes them (a bounded number
+ * per callback, to stay fair to other connections); returns -1 to close. */
 static int session_writable(struct pl_session *s)
 {
-	if (s->tx_len > 0) {
+	for (int i = 0; i < 64 && s->tx_len > 0; i++) {
 		struct pl_outbuf *b = s->txq[s->tx_head];
 		int n = lws_write(s->wsi, b->data + LWS_PRE, b->len, LWS_WRITE_TEXT);
 
 		s->tx_head = (s->tx_head + 1) % s->tx_cap;
 		s->tx_len--;
 		pl_outbuf_unref(b);
-		if (n < (int)0)
+		if (n < 0)
 			return -1;
 		s->srv->stats.messages_out++;
+		if (lws_send_pipe_choked(s->wsi))
+			break;
 	}
+	update_rx_flow(s);
 	if (s->tx_len > 0) {
 		lws_callback_on_writable(s->wsi);
 	} else if (s->close_after_flush) {
@@ -175,6 +196,8 @@ static void session_destroy(struct pl_session *s)
 	else
 		g_hash_table_insert(srv->per_ip, g_strdup(s->ip), GINT_TO_POINTER(n - 1));
 	g_hash_table_remove(srv->sessions, &s->id);
+	if (srv->draining && g_hash_table_size(srv->sessions) == 0)
+		g_main_loop_quit(srv->loop);
 	while (s->tx_len > 0) {
 		pl_outbuf_unref(s->txq[s->tx_head]);
 		s->tx_head = (s->tx_head + 1) % s->tx_cap;
@@ -232,8 +255,18 @@ static int session_receive(struct pl_session *s, const void *in, size_t len)
 
 static int http_health(struct lws *wsi, struct pss *pss, struct pl_server *srv)
 {
+	char uri[32] = "";
+
+	/* lws also lands here for paths the file mount cannot serve. */
+	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0 || strcmp(uri, "/healthz") != 0) {
+		if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL))
+			return -1;
+		return lws_http_transaction_completed(wsi) ? -1 : 0;
+	}
 	unsigned char hdr[LWS_PRE + 512], *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof(hdr) - 1;
-	int n = snprintf(pss->body, sizeof(pss->body),
+	int n;
+
+	n = snprintf(pss->body, sizeof(pss->body),
 			 "{\"status\":\"ok\",\"version\":\"%s\",\"uptime_s\":%" PRId64
 			 ",\"connections\":%u,\"rooms\":%u}\n",
 			 PL_VERSION, (pl_clock_mono_ms() - srv->started_ms) / 1000,
@@ -421,6 +454,34 @@ int pl_server_create(const struct pl_config *cfg, void *loop, struct pl_server *
 	return 0;
 }
 
+static gboolean shutdown_deadline(gpointer ud)
+{
+	struct pl_server *srv = ud;
+
+	srv->shutdown_timer = 0;
+	g_main_loop_quit(srv->loop);
+	return G_SOURCE_REMOVE;
+}
+
+void pl_server_begin_shutdown(struct pl_server *srv)
+{
+	GHashTableIter it;
+	gpointer k, v;
+
+	if (srv->draining) {
+		g_main_loop_quit(srv->loop); /* a second signal: stop now */
+		return;
+	}
+	srv->draining = true;
+	g_hash_table_iter_init(&it, srv->sessions);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		pl_session_close_after_flush(v, LWS_CLOSE_STATUS_GOINGAWAY);
+	if (g_hash_table_size(srv->sessions) == 0)
+		g_main_loop_quit(srv->loop);
+	else
+		srv->shutdown_timer = g_timeout_add(1000, shutdown_deadline, srv);
+}
+
 int pl_server_port(const struct pl_server *srv)
 {
 	return srv->port;
@@ -431,6 +492,8 @@ void pl_server_destroy(struct pl_server *srv)
 	if (!srv)
 		return;
 	srv->shutting_down = true;
+	if (srv->shutdown_timer)
+		g_source_remove(srv->shutdown_timer);
 	if (srv->lws)
 		lws_context_destroy(srv->lws); /* closes every connection */
 	if (srv->store_watch)

@@ -18,6 +18,11 @@ struct pl_server;
  * outlive the server.  Returns 0, PL_EIO (store), PL_ESYS (listen). */
 int pl_server_create(const struct pl_config *cfg, void *loop, struct pl_server **out);
 
+/* Starts a graceful stop: every connection is closed with 1001 (going
+ * away) after its queued messages; the loop is quit when all are gone or
+ * after one second.  Called again, quits the loop at once. */
+void pl_server_begin_shutdown(struct pl_server *srv);
+
 /* The port actually listened on (useful with port 0). */
 int pl_server_port(const struct pl_server *srv);
 
