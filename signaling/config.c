@@ -42,6 +42,8 @@ void pl_config_init(struct pl_config *cfg)
 		.max_participants_per_room = 100,
 		.send_queue_max = 1024,
 	};
+	cfg->ice_addresses = g_strdup("127.0.0.1");
+	cfg->max_sdp_bytes = 65536;
 }
 
 void pl_config_release(struct pl_config *cfg)
@@ -54,6 +56,11 @@ void pl_config_release(struct pl_config *cfg)
 	g_free(cfg->chat_backend);
 	g_free(cfg->log_level);
 	g_free(cfg->log_tags);
+	g_free(cfg->ice_addresses);
+	g_free(cfg->stun_server);
+	g_free(cfg->public_ip);
+	g_free(cfg->dtls_cert);
+	g_free(cfg->dtls_key);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -109,6 +116,15 @@ static const struct key_spec keys[] = {
 	{ "limits", "max_rooms", K_INT, OFF(limits.max_rooms), 1, 1e7 },
 	{ "limits", "max_participants_per_room", K_INT, OFF(limits.max_participants_per_room), 1, 1e6 },
 	{ "limits", "send_queue_max", K_INT, OFF(limits.send_queue_max), 4, 1e7 },
+	{ "media", "workers", K_INT, OFF(media_workers), 0, 256 },
+	{ "media", "ice_addresses", K_STR, OFF(ice_addresses), 0, 0 },
+	{ "media", "stun_server", K_STR, OFF(stun_server), 0, 0 },
+	{ "media", "public_ip", K_STR, OFF(public_ip), 0, 0 },
+	{ "media", "rtp_port_min", K_INT, OFF(rtp_port_min), 0, 65535 },
+	{ "media", "rtp_port_max", K_INT, OFF(rtp_port_max), 0, 65535 },
+	{ "media", "dtls_cert", K_STR, OFF(dtls_cert), 0, 0 },
+	{ "media", "dtls_key", K_STR, OFF(dtls_key), 0, 0 },
+	{ "media", "max_sdp_bytes", K_INT, OFF(max_sdp_bytes), 1024, 1 << 20 },
 };
 
 static const struct key_spec *find_key(const char *group, const char *key)
@@ -131,9 +147,9 @@ static int apply_key(struct pl_config *cfg, const struct key_spec *k, const char
 		if (pl_config_parse_listen(cfg, val) == 0)
 			return 0;
 		break;
-	case K_STR:
+	case K_STR: /* an empty value means "not set" */
 		g_free(*(char **)(base + k->off));
-		*(char **)(base + k->off) = g_strdup(val);
+		*(char **)(base + k->off) = *val ? g_strdup(val) : NULL;
 		return 0;
 	case K_INT:
 	case K_DBL:
@@ -237,6 +253,15 @@ static int apply_cli(struct pl_config *cfg, struct cli *c)
 	TAKE(log_level, c->log_level)
 	TAKE(log_tags, c->log_tags)
 #undef TAKE
+	/* Keys left empty fall back to their defaults. */
+	if (!cfg->data_dir)
+		cfg->data_dir = g_strdup("./parley-data");
+	if (!cfg->web_root)
+		cfg->web_root = g_strdup(PL_WEB_ROOT);
+	if (!cfg->chat_backend)
+		cfg->chat_backend = g_strdup("sqlite");
+	if (!cfg->log_level)
+		cfg->log_level = g_strdup("info");
 	return 0;
 }
 

@@ -37,6 +37,14 @@ struct pl_config {
 	char *log_level;       /* "info" */
 	char *log_tags;        /* "all" */
 	struct pl_limits limits;
+	/* [media] */
+	int media_workers;     /* 0 = one per core */
+	char *ice_addresses;   /* comma-separated IPs to gather on: "127.0.0.1" */
+	char *stun_server;     /* "IP:PORT" or NULL */
+	char *public_ip;       /* 1:1 NAT address advertised, or NULL */
+	int rtp_port_min, rtp_port_max;
+	char *dtls_cert, *dtls_key; /* PEM files; NULL = generated in data_dir */
+	int max_sdp_bytes;
 };
 
 /* Fills *cfg with the built-in defaults.  Release with pl_config_release. */

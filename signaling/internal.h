@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 struct pl_chat_store;
+struct pl_media;
 struct pl_room;
 
 /* A serialized outgoing message, shared by every recipient of a fan-out.
@@ -72,6 +73,11 @@ struct pl_session {
 	char *display;
 	bool has_claims;
 	struct pl_auth_claims claims;
+	/* Media (see media_sig.c). */
+	bool in_media;       /* registered with the media workers */
+	json_t *tracks;      /* published tracks, as announced to others */
+	json_t *pub_req_id;  /* id of the offer being answered */
+	json_t *sub_req_id;  /* id of the last sub answer */
 };
 
 struct pl_room {
@@ -100,6 +106,8 @@ struct pl_server {
 	GMainLoop *loop;
 	struct pl_chat_store *store;
 	guint store_watch;
+	struct pl_media *media;
+	guint media_watch;
 	GHashTable *sessions;  /* uint64 id -> struct pl_session * */
 	GHashTable *rooms;     /* name -> struct pl_room * */
 	GHashTable *per_ip;    /* ip -> GINT_TO_POINTER(count) */
@@ -130,6 +138,21 @@ struct pl_session *pl_server_find_session(struct pl_server *srv, uint64_t id);
 /* session.c: the protocol's messages. */
 void pl_session_handle_text(struct pl_session *s, const char *buf, size_t len);
 void pl_session_on_close(struct pl_session *s);
+
+/* media_sig.c: the media messages and the workers' events. */
+int pl_media_sig_start(struct pl_server *srv);
+void pl_media_sig_stop(struct pl_server *srv);
+/* Registers a joined session with the media plane / removes it. */
+void pl_media_sig_join(struct pl_session *s);
+void pl_media_sig_leave(struct pl_session *s);
+int pl_media_sig_offer(struct pl_session *s, json_t *msg, json_t *id);
+int pl_media_sig_answer(struct pl_session *s, json_t *msg, json_t *id);
+int pl_media_sig_candidate(struct pl_session *s, json_t *msg, json_t *id);
+int pl_media_sig_mute(struct pl_session *s, json_t *msg, json_t *id);
+json_t *pl_media_sig_ice_servers(const struct pl_server *srv);
+
+/* session.c, for media_sig.c. */
+json_t *pl_session_participant_json(const struct pl_session *m);
 
 /* room.c: the registry of rooms. */
 struct pl_room *pl_room_find(struct pl_server *srv, const char *name);

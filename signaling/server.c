@@ -174,6 +174,7 @@ static struct pl_session *session_create(struct pl_server *srv, struct lws *wsi)
 	s->rx = g_malloc((size_t)srv->cfg->max_frame_bytes);
 	s->tx_cap = (unsigned)lim->send_queue_max;
 	s->txq = g_new0(struct pl_outbuf *, s->tx_cap);
+	s->tracks = json_array();
 	pl_bucket_init(&s->msg_bucket, lim->messages_per_s, lim->messages_burst, now);
 	pl_bucket_init(&s->chat_bucket, lim->chat_per_s, lim->chat_burst, now);
 	g_hash_table_insert(srv->sessions, &s->id, s);
@@ -445,6 +446,8 @@ int pl_server_create(const struct pl_config *cfg, void *loop, struct pl_server *
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_bridge);
 	rc = open_store(srv);
 	if (rc == 0)
+		rc = pl_media_sig_start(srv);
+	if (rc == 0)
 		rc = start_lws(srv, loop);
 	if (rc < 0) {
 		pl_server_destroy(srv);
@@ -496,6 +499,7 @@ void pl_server_destroy(struct pl_server *srv)
 		g_source_remove(srv->shutdown_timer);
 	if (srv->lws)
 		lws_context_destroy(srv->lws); /* closes every connection */
+	pl_media_sig_stop(srv); /* joins the media workers */
 	if (srv->store_watch)
 		g_source_remove(srv->store_watch);
 	pl_chat_store_close(srv->store); /* finishes accepted appends */

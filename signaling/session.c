@@ -49,11 +49,12 @@ static void pending_free(struct pending *p)
 #define fail(s, id, code, ...) (pl_session_error((s), (id), (code), __VA_ARGS__), (int)(code))
 #define OK (-1) /* handler result: processed, no protocol error */
 
-static json_t *participant_json(const struct pl_session *m)
+json_t *pl_session_participant_json(const struct pl_session *m)
 {
-	return json_pack("{s:s, s:s, s:s, s:[]}", "id", m->pid, "display", m->display, "user",
-			 m->user, "tracks");
+	return json_pack("{s:s, s:s, s:s, s:O}", "id", m->pid, "display", m->display, "user",
+			 m->user, "tracks", m->tracks);
 }
+#define participant_json pl_session_participant_json
 
 static void broadcast_participant(struct pl_session *s, const char *event)
 {
@@ -104,13 +105,15 @@ static void join_done(void *ud, const struct pl_chat_result *res)
 	pl_room_add(room, s);
 	s->room = room;
 	s->state = PL_SESSION_JOINED;
-	json_t *msg = json_pack("{s:s, s:s, s:o, s:o, s:[], s:{s:I}}", "type", "joined", "room",
+	json_t *msg = json_pack("{s:s, s:s, s:o, s:o, s:o, s:{s:I}}", "type", "joined", "room",
 				room->name, "you", participant_json(s), "participants", others,
-				"ice_servers", "chat", "last_seq", (json_int_t)res->last_seq);
+				"ice_servers", pl_media_sig_ice_servers(s->srv), "chat", "last_seq",
+				(json_int_t)res->last_seq);
 	if (p->id)
 		json_object_set(msg, "id", p->id);
 	pl_session_send(s, msg);
 	broadcast_participant(s, "joined");
+	pl_media_sig_join(s);
 	PL_LOG(PL_LOG_INFO, "sig", "[room=%s p=%s] joined (%u in room)", room->name, s->pid,
 	       room->members->len);
 	pending_free(p);
@@ -195,6 +198,7 @@ static void leave_room(struct pl_session *s)
 {
 	if (s->state == PL_SESSION_JOINED) {
 		struct pl_room *r = s->room;
+		pl_media_sig_leave(s); /* clears its tracks first */
 		if (!s->srv->shutting_down)
 			broadcast_participant(s, "left");
 		PL_LOG(PL_LOG_INFO, "sig", "[room=%s p=%s] left", r->name, s->pid);
@@ -220,6 +224,8 @@ void pl_session_on_close(struct pl_session *s)
 	leave_room(s);
 	g_free(s->user), g_free(s->display), g_free(s->room_name);
 	s->user = s->display = s->room_name = NULL;
+	json_decref(s->tracks), json_decref(s->pub_req_id), json_decref(s->sub_req_id);
+	s->tracks = s->pub_req_id = s->sub_req_id = NULL;
 }
 
 /* ---- chat ------------------------------------------------------------ */
@@ -433,7 +439,8 @@ static const struct {
 } handlers[] = {
 	{ "join", handle_join }, { "leave", handle_leave }, { "chat", handle_chat },
 	{ "history", handle_history }, { "typing", handle_typing }, { "update", handle_update },
-	{ "ping", handle_ping },
+	{ "ping", handle_ping }, { "offer", pl_media_sig_offer }, { "answer", pl_media_sig_answer },
+	{ "candidate", pl_media_sig_candidate }, { "mute", pl_media_sig_mute },
 };
 
 static int dispatch(struct pl_session *s, const char *buf, size_t len)

@@ -1,0 +1,364 @@
+/* signaling/media_sig.c: the media half of the signaling protocol.
+ *
+ * Validates offer/answer/candidate/mute messages and passes them to the
+ * media workers (media/media.h) by participant key (the connection id);
+ * turns the workers' events back into protocol messages: the pub answer,
+ * sub offers with their rev, trickled candidates, errors, and `track`
+ * events announced to the rest of the room.  The session keeps the list
+ * of its published tracks for `joined` and `participant` messages.
+ * Runs on the signaling thread.
+ */
+#include "signaling/internal.h"
+#include "media/media.h"
+#include "common/err.h"
+#include "common/log.h"
+
+#include <glib-unix.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define fail(s, id, code, ...) (pl_session_error((s), (id), (code), __VA_ARGS__), (int)(code))
+#define OK (-1)
+
+static const char *pc_name(enum pl_media_pc pc)
+{
+	return pc == PL_MEDIA_PC_PUB ? "pub" : "sub";
+}
+
+static bool parse_pc(json_t *v, enum pl_media_pc *pc)
+{
+	const char *s = json_string_value(v);
+
+	if (s && strcmp(s, "pub") == 0)
+		*pc = PL_MEDIA_PC_PUB;
+	else if (s && strcmp(s, "sub") == 0)
+		*pc = PL_MEDIA_PC_SUB;
+	else
+		return false;
+	return true;
+}
+
+/* Maps a worker's error to the protocol's code. */
+static enum pl_proto_error error_code(int err)
+{
+	switch (err) {
+	case PL_EEXIST:
+	case PL_EBUSY:
+		return PL_PROTO_CONFLICT;
+	case PL_EIO:
+	case PL_ENOMEM:
+	case PL_ESYS:
+		return PL_PROTO_INTERNAL;
+	default:
+		return PL_PROTO_BAD_REQUEST;
+	}
+}
+
+static json_t *track_json(const struct pl_media_event *ev)
+{
+	return json_pack("{s:s, s:s, s:s, s:b}", "id", ev->track_id, "kind",
+			 ev->video ? "video" : "audio", "source", ev->video ? "camera" : "microphone",
+			 "muted", 0);
+}
+
+static void broadcast_track(struct pl_session *s, const char *event, json_t *track)
+{
+	json_t *msg = json_pack("{s:s, s:s, s:s, s:O}", "type", "track", "event", event,
+				"participant", s->pid, "track", track);
+	struct pl_outbuf *b = pl_outbuf_from_json(msg);
+
+	json_decref(msg);
+	if (s->room)
+		pl_room_broadcast(s->room, b, s);
+	pl_outbuf_unref(b);
+}
+
+static size_t find_track(json_t *tracks, const char *id)
+{
+	size_t i;
+	json_t *t;
+
+	json_array_foreach(tracks, i, t)
+		if (strcmp(json_string_value(json_object_get(t, "id")), id) == 0)
+			return i;
+	return (size_t)-1;
+}
+
+static void on_track(struct pl_session *s, const struct pl_media_event *ev)
+{
+	size_t i = find_track(s->tracks, ev->track_id);
+
+	if (ev->type == PL_MEDIA_EV_TRACK_ADDED && i == (size_t)-1) {
+		json_t *t = track_json(ev);
+		json_array_append(s->tracks, t);
+		broadcast_track(s, "added", t);
+		json_decref(t);
+	} else if (ev->type == PL_MEDIA_EV_TRACK_REMOVED && i != (size_t)-1) {
+		json_t *t = json_incref(json_array_get(s->tracks, i));
+		json_array_remove(s->tracks, i);
+		broadcast_track(s, "removed", t);
+		json_decref(t);
+	}
+}
+
+static void on_event(struct pl_server *srv, struct pl_media_event *ev)
+{
+	struct pl_session *s = pl_server_find_session(srv, ev->key);
+	json_t *msg = NULL;
+
+	if (!s || s->state != PL_SESSION_JOINED || !s->in_media)
+		return; /* it left; the worker will hear of it */
+	switch (ev->type) {
+	case PL_MEDIA_EV_ANSWER:
+		msg = json_pack("{s:s, s:s, s:s}", "type", "answer", "pc", "pub", "sdp", ev->sdp);
+		if (s->pub_req_id)
+			json_object_set(msg, "id", s->pub_req_id);
+		break;
+	case PL_MEDIA_EV_OFFER:
+		msg = json_pack("{s:s, s:s, s:I, s:s}", "type", "offer", "pc", "sub", "rev",
+				(json_int_t)ev->rev, "sdp", ev->sdp);
+		break;
+	case PL_MEDIA_EV_CANDIDATE:
+		msg = json_pack("{s:s, s:s}", "type", "candidate", "pc", pc_name(ev->pc));
+		json_object_set_new(msg, "candidate",
+				    ev->cand ? json_pack("{s:s, s:s, s:i}", "candidate", ev->cand, "sdpMid",
+							 ev->mid, "sdpMLineIndex", 0)
+					     : json_null());
+		break;
+	case PL_MEDIA_EV_ERROR:
+		pl_session_error(s, ev->pc == PL_MEDIA_PC_PUB ? s->pub_req_id : s->sub_req_id,
+				 error_code(ev->err), "%s", ev->message ? ev->message : "media error");
+		break;
+	case PL_MEDIA_EV_TRACK_ADDED:
+	case PL_MEDIA_EV_TRACK_REMOVED:
+		on_track(s, ev);
+		break;
+	case PL_MEDIA_EV_STATE:
+		PL_LOG(PL_LOG_INFO, "media", "[room=%s p=%s] %s connection %s", s->room->name, s->pid,
+		       pc_name(ev->pc), ev->err == 0 ? "up" : pl_strerror(ev->err));
+		break;
+	}
+	if (msg)
+		pl_session_send(s, msg);
+}
+
+static gboolean on_media_events(gint fd, GIOCondition cond, gpointer ud)
+{
+	struct pl_server *srv = ud;
+	struct pl_media_event *ev;
+
+	while ((ev = pl_media_event_next(srv->media)) != NULL) {
+		on_event(srv, ev);
+		pl_media_event_free(ev);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+int pl_media_sig_start(struct pl_server *srv)
+{
+	const struct pl_config *cfg = srv->cfg;
+	gchar **addrs = g_strsplit(cfg->ice_addresses ? cfg->ice_addresses : "127.0.0.1", ",", -1);
+	gchar *stun_host = NULL;
+	guint64 stun_port = 0;
+	int rc;
+
+	for (gchar **a = addrs; *a; a++)
+		g_strstrip(*a);
+	if (cfg->stun_server && *cfg->stun_server) {
+		const char *colon = strrchr(cfg->stun_server, ':');
+		stun_host = colon ? g_strndup(cfg->stun_server, (gsize)(colon - cfg->stun_server))
+				  : g_strdup(cfg->stun_server);
+		stun_port = colon ? g_ascii_strtoull(colon + 1, NULL, 10) : 3478;
+	}
+	struct pl_media_config mc = {
+		.workers = cfg->media_workers,
+		.ice_addresses = (const char *const *)addrs,
+		.n_ice_addresses = g_strv_length(addrs),
+		.stun_host = stun_host,
+		.stun_port = (uint16_t)stun_port,
+		.public_ip = cfg->public_ip && *cfg->public_ip ? cfg->public_ip : NULL,
+		.port_min = (uint16_t)cfg->rtp_port_min,
+		.port_max = (uint16_t)cfg->rtp_port_max,
+		.cert_path = cfg->dtls_cert,
+		.key_path = cfg->dtls_key,
+		.data_dir = cfg->data_dir,
+		.max_sdp_bytes = (size_t)cfg->max_sdp_bytes,
+	};
+	rc = pl_media_create(&mc, &srv->media);
+	g_strfreev(addrs);
+	g_free(stun_host);
+	if (rc < 0) {
+		PL_LOG(PL_LOG_ERROR, "media", "cannot start the media workers: %s", pl_strerror(rc));
+		return rc;
+	}
+	srv->media_watch = g_unix_fd_add(pl_media_event_fd(srv->media), G_IO_IN, on_media_events, srv);
+	return 0;
+}
+
+void pl_media_sig_stop(struct pl_server *srv)
+{
+	struct pl_media_stats st;
+
+	if (srv->media) {
+		pl_media_get_stats(srv->media, &st);
+		PL_LOG(PL_LOG_INFO, "media", "totals: rtp in %" PRIu64 ", rtcp in %" PRIu64 ", dtls in %" PRIu64
+		       ", forwarded %" PRIu64 ", rtcp out %" PRIu64 ", PLIs %" PRIu64 ", srtp errors %" PRIu64
+		       ", send errors %" PRIu64 ", drops %" PRIu64 ", dtls failures %" PRIu64
+		       " (fingerprint %" PRIu64 ")",
+		       st.rtp_in, st.rtcp_in, st.dtls_in, st.rtp_forwarded, st.rtcp_out, st.plis_sent,
+		       st.srtp_errors, st.send_errors, st.drops, st.dtls_failures, st.fingerprint_mismatches);
+	}
+	if (srv->media_watch)
+		g_source_remove(srv->media_watch);
+	srv->media_watch = 0;
+	pl_media_destroy(srv->media);
+	srv->media = NULL;
+}
+
+json_t *pl_media_sig_ice_servers(const struct pl_server *srv)
+{
+	const char *stun = srv->cfg->stun_server;
+
+	if (!stun || !*stun)
+		return json_array();
+	return json_pack("[{s:[s+]}]", "urls", "stun:", stun);
+}
+
+void pl_media_sig_join(struct pl_session *s)
+{
+	bool pub = !s->has_claims || s->claims.publish;
+	bool sub = !s->has_claims || s->claims.subscribe;
+	int rc = pl_media_participant_add(s->srv->media, s->id, s->room->name, s->pid,
+					  g_str_has_prefix(s->room->name, "echo-"), pub, sub);
+
+	s->in_media = rc == 0;
+	if (rc < 0)
+		PL_LOG(PL_LOG_ERROR, "media", "[room=%s p=%s] not registered with the media workers: %s",
+		       s->room->name, s->pid, pl_strerror(rc));
+}
+
+void pl_media_sig_leave(struct pl_session *s)
+{
+	size_t i;
+	json_t *t;
+
+	if (s->in_media)
+		pl_media_participant_remove(s->srv->media, s->id);
+	s->in_media = false;
+	if (!s->srv->shutting_down)
+		json_array_foreach(s->tracks, i, t)
+			broadcast_track(s, "removed", t);
+	json_array_clear(s->tracks);
+}
+
+static int media_rc(struct pl_session *s, json_t *id, int rc)
+{
+	if (rc == 0)
+		return OK;
+	if (rc == PL_EBUSY) {
+		s->srv->stats.rate_limited++;
+		return fail(s, id, PL_PROTO_RATE_LIMITED, "media worker busy, try again");
+	}
+	return fail(s, id, PL_PROTO_INTERNAL, "media: %s", pl_strerror(rc));
+}
+
+static int check_joined(struct pl_session *s, json_t *id)
+{
+	if (s->state != PL_SESSION_JOINED)
+		return fail(s, id, PL_PROTO_BAD_REQUEST, "not in a room");
+	if (!s->in_media)
+		return fail(s, id, PL_PROTO_INTERNAL, "media is unavailable");
+	return OK;
+}
+
+static int check_sdp(struct pl_session *s, json_t *id, json_t *sdp)
+{
+	if (!json_is_string(sdp) || json_string_length(sdp) == 0)
+		return fail(s, id, PL_PROTO_BAD_REQUEST, "field 'sdp' must be a non-empty string");
+	if (json_string_length(sdp) > (size_t)s->srv->cfg->max_sdp_bytes)
+		return fail(s, id, PL_PROTO_BAD_REQUEST, "SDP larger than %d bytes", s->srv->cfg->max_sdp_bytes);
+	return OK;
+}
+
+int pl_media_sig_offer(struct pl_session *s, json_t *msg, json_t *id)
+{
+	json_t *sdp = json_object_get(msg, "sdp");
+	enum pl_media_pc pc;
+	int rc;
+
+	if ((rc = check_joined(s, id)) != OK)
+		return rc;
+	if (!parse_pc(json_object_get(msg, "pc"), &pc) || pc != PL_MEDIA_PC_PUB)
+		return fail(s, id, PL_PROTO_BAD_REQUEST, "field 'pc' must be \"pub\" in an offer");
+	if ((rc = check_sdp(s, id, sdp)) != OK)
+		return rc;
+	if (s->has_claims && !s->claims.publish)
+		return fail(s, id, PL_PROTO_FORBIDDEN, "this token does not allow publishing");
+	json_decref(s->pub_req_id);
+	s->pub_req_id = id ? json_incref(id) : NULL;
+	return media_rc(s, id, pl_media_offer(s->srv->media, s->id, json_string_value(sdp)));
+}
+
+int pl_media_sig_answer(struct pl_session *s, json_t *msg, json_t *id)
+{
+	json_t *sdp = json_object_get(msg, "sdp"), *rev = json_object_get(msg, "rev");
+	enum pl_media_pc pc;
+	int rc;
+
+	if ((rc = check_joined(s, id)) != OK)
+		return rc;
+	if (!parse_pc(json_object_get(msg, "pc"), &pc) || pc != PL_MEDIA_PC_SUB)
+		return fail(s, id, PL_PROTO_BAD_REQUEST, "field 'pc' must be \"sub\" in an answer");
+	if (!json_is_integer(rev) || json_integer_value(rev) < 1 || json_integer_value(rev) > UINT32_MAX)
+		return fail(s, id, PL_PROTO_BAD_REQUEST, "field 'rev' must be a positive integer");
+	if ((rc = check_sdp(s, id, sdp)) != OK)
+		return rc;
+	json_decref(s->sub_req_id);
+	s->sub_req_id = id ? json_incref(id) : NULL;
+	return media_rc(s, id, pl_media_answer(s->srv->media, s->id, (uint32_t)json_integer_value(rev),
+					       json_string_value(sdp)));
+}
+
+int pl_media_sig_candidate(struct pl_session *s, json_t *msg, json_t *id)
+{
+	json_t *c = json_object_get(msg, "candidate"), *line;
+	enum pl_media_pc pc;
+	int rc;
+
+	if ((rc = check_joined(s, id)) != OK)
+		return rc;
+	if (!parse_pc(json_object_get(msg, "pc"), &pc))
+		return fail(s, id, PL_PROTO_BAD_REQUEST, "field 'pc' must be \"pub\" or \"sub\"");
+	if (json_is_null(c))
+		return media_rc(s, id, pl_media_candidate(s->srv->media, s->id, pc, NULL));
+	line = json_object_get(c, "candidate");
+	if (!json_is_object(c) || !json_is_string(line) || json_string_length(line) > 1024)
+		return fail(s, id, PL_PROTO_BAD_REQUEST,
+			    "field 'candidate' must be null or an object with a string 'candidate'");
+	/* Browsers signal the end of gathering with an empty candidate. */
+	return media_rc(s, id, pl_media_candidate(s->srv->media, s->id, pc,
+						  json_string_length(line) ? json_string_value(line) : NULL));
+}
+
+int pl_media_sig_mute(struct pl_session *s, json_t *msg, json_t *id)
+{
+	json_t *jt = json_object_get(msg, "track"), *jm = json_object_get(msg, "muted"), *t;
+	size_t i;
+	int rc;
+
+	if ((rc = check_joined(s, id)) != OK)
+		return rc;
+	if (!json_is_string(jt) || !json_is_boolean(jm))
+		return fail(s, id, PL_PROTO_BAD_REQUEST, "fields 'track' (string) and 'muted' (boolean) are required");
+	i = find_track(s->tracks, json_string_value(jt));
+	if (i == (size_t)-1)
+		return fail(s, id, PL_PROTO_NOT_FOUND, "you publish no track '%s'", json_string_value(jt));
+	rc = pl_media_mute(s->srv->media, s->id, json_string_value(jt), json_is_true(jm));
+	if (rc < 0)
+		return media_rc(s, id, rc);
+	t = json_array_get(s->tracks, i);
+	json_object_set_new(t, "muted", json_boolean(json_is_true(jm)));
+	broadcast_track(s, "updated", t);
+	return OK;
+}
