@@ -218,7 +218,7 @@ static bool is_acceptable(const struct pl_sdp_media *om, const struct pl_sdp_gro
 static void answer_codecs(struct pl_sdp_media *am, const struct pl_sdp_media *om)
 {
 	int pt = pick_codec(om), rtx = om->kind == PL_SDP_KIND_VIDEO ? find_rtx(om, pt) : -1;
-	char s[8];
+	char s[16];
 
 	snprintf(s, sizeof(s), "%d", pt);
 	pl_sdp_fmt_add(am, s);

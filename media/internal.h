@@ -35,7 +35,7 @@ struct pl_mroom;
 struct pl_worker_stats {
 	_Atomic uint64_t peers, rtp_in, rtcp_in, dtls_in, other_in;
 	_Atomic uint64_t rtp_forwarded, rtcp_out, srtp_errors, send_errors, drops;
-	_Atomic uint64_t dtls_failures, fingerprint_mismatches, plis_sent;
+	_Atomic uint64_t dtls_failures, fingerprint_mismatches, plis_sent, sdp_rejected;
 };
 
 #define PL_COUNT(w, field) atomic_fetch_add_explicit(&(w)->stats.field, 1, memory_order_relaxed)
@@ -51,6 +51,7 @@ struct pl_peer {
 	struct pl_srtp *srtp_in, *srtp_out;
 	bool gathering_done;
 	bool remote_set;          /* remote ICE credentials known */
+	char *remote_ufrag;
 	bool dtls_client;         /* we send the ClientHello */
 	bool dtls_started;
 	bool connected;           /* DTLS up, SRTP keys in place */
@@ -66,6 +67,10 @@ void pl_peer_destroy(struct pl_peer *p);
 /* Sets the remote transport from a parsed description. */
 int pl_peer_set_remote(struct pl_peer *p, const struct pl_sdp_remote *r);
 int pl_peer_add_candidate(struct pl_peer *p, const char *cand);
+/* True when r carries other ICE credentials than the ones in use. */
+bool pl_peer_remote_changed(const struct pl_peer *p, const struct pl_sdp_remote *r);
+/* ICE restart: new local credentials, gathering again; DTLS is kept. */
+int pl_peer_restart_ice(struct pl_peer *p);
 /* Sends an SRTP-protected RTP/RTCP packet built in buf (cap bytes). */
 int pl_peer_send_rtp(struct pl_peer *p, uint8_t *buf, size_t len, size_t cap);
 int pl_peer_send_rtcp(struct pl_peer *p, uint8_t *buf, size_t len, size_t cap);
@@ -106,7 +111,9 @@ struct pl_down {
 	uint32_t ts_delta;
 	uint16_t last_seq;
 	uint32_t last_ts;
+	bool waiting_keyframe;    /* video: drop until a keyframe starts */
 	uint64_t packets;
+	uint64_t keyframe_drops;
 };
 
 struct pl_mpart {
@@ -124,6 +131,7 @@ struct pl_mpart {
 	uint32_t sub_rev;
 	bool sub_awaiting_answer;
 	bool sub_dirty;           /* tracks changed while an offer was out */
+	bool sub_restart;         /* the next sub offer restarts ICE */
 	struct pl_sdp *pending_answer; /* pub answer waiting for candidates */
 	struct pl_sdp *pending_offer;  /* sub offer waiting for candidates */
 	guint local_sdp_timer;

@@ -312,6 +312,7 @@ void pl_media_get_stats(const struct pl_media *m, struct pl_media_stats *out)
 		ADD(peers); ADD(rtp_in); ADD(rtcp_in); ADD(dtls_in); ADD(other_in);
 		ADD(rtp_forwarded); ADD(rtcp_out); ADD(srtp_errors); ADD(send_errors);
 		ADD(drops); ADD(dtls_failures); ADD(fingerprint_mismatches); ADD(plis_sent);
+		ADD(sdp_rejected);
 #undef ADD
 	}
 }

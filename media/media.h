@@ -104,6 +104,7 @@ struct pl_media_stats {
 	uint64_t srtp_errors, send_errors, drops;
 	uint64_t dtls_failures, fingerprint_mismatches;
 	uint64_t plis_sent;
+	uint64_t sdp_rejected;     /* offers/answers refused (malformed, limits) */
 };
 void pl_media_get_stats(const struct pl_media *m, struct pl_media_stats *out);
 

@@ -291,6 +291,16 @@ void pl_part_on_offer(struct pl_mpart *p, const char *text)
 			goto out;
 		}
 	}
+	/* New ICE credentials in the offer: the client restarts ICE (network
+	 * change).  Restart ours too, and the sub connection's with it. */
+	struct pl_sdp_remote r0;
+	if (pl_sdp_bundle_transport(offer, NULL, &r0) == 0 && pl_peer_remote_changed(p->pub, &r0)) {
+		pl_peer_restart_ice(p->pub);
+		if (p->sub) {
+			p->sub_restart = true;
+			pl_part_schedule_sub_offer(p);
+		}
+	}
 	local_params(p, p->pub, &ap.local);
 	rc = pl_sdp_answer_create(offer, &ap, &answer, &err);
 	if (rc < 0) {
@@ -376,6 +386,10 @@ static void build_sub_offer(struct pl_mpart *p)
 			p->sub = NULL;
 			return;
 		}
+	}
+	if (p->sub_restart) {
+		p->sub_restart = false;
+		pl_peer_restart_ice(p->sub);
 	}
 	for (size_t i = 0; i < p->n_down; i++) {
 		struct pl_down *d = &p->down[i];
@@ -471,9 +485,10 @@ void pl_part_destroy(struct pl_mpart *p)
 		       p->w->index, p->room->name, p->pid, p->tracks[i]->id,
 		       p->tracks[i]->video ? "video" : "audio", p->tracks[i]->packets);
 	for (size_t i = 0; i < p->n_down; i++)
-		PL_LOG(PL_LOG_INFO, "media", "[w%d room=%s p=%s] down mid %s (%s of %s): %" PRIu64 " packets out",
+		PL_LOG(PL_LOG_INFO, "media", "[w%d room=%s p=%s] down mid %s (%s of %s): %" PRIu64
+		       " packets out, %" PRIu64 " dropped waiting for a keyframe",
 		       p->w->index, p->room->name, p->pid, p->down[i].mid, p->down[i].track_id,
-		       p->down[i].stream_id, p->down[i].packets);
+		       p->down[i].stream_id, p->down[i].packets, p->down[i].keyframe_drops);
 	while (p->n_tracks > 0)
 		track_remove(p, p->n_tracks - 1);
 	if (p->sub_offer_idle) {

@@ -193,7 +193,7 @@ static void ice_state(void *ud, enum pl_ice_state st)
 		p->failed = true;
 		PL_LOG(PL_LOG_INFO, "ice", "[room=%s p=%s pc=%s] ICE failed (no pair or consent expired)",
 		       p->part->room->name, p->part->pid, p->pc == PL_MEDIA_PC_PUB ? "pub" : "sub");
-		post_state(p, PL_ECLOSED);
+		post_state(p, PL_EEXPIRED);
 	}
 }
 
@@ -230,6 +230,7 @@ void pl_peer_destroy(struct pl_peer *p)
 	for (size_t i = 0; i < p->n_cands; i++)
 		g_free(p->cands[i]);
 	g_free(p->bundle_mid);
+	g_free(p->remote_ufrag);
 	atomic_fetch_sub(&p->part->w->stats.peers, 1);
 	g_free(p);
 }
@@ -239,21 +240,22 @@ int pl_peer_set_remote(struct pl_peer *p, const struct pl_sdp_remote *r)
 	enum pl_dtls_role role;
 	int rc;
 
-	if (p->remote_set) {
-		/* Same credentials: a plain renegotiation.  New ones: ICE restart
-		 * is not supported on an established transport yet. */
-		return 0;
-	}
+	if (p->remote_set && strcmp(p->remote_ufrag, r->ice_ufrag) == 0)
+		return 0; /* a renegotiation on the same transport */
 	rc = pl_ice_transport_set_remote(p->ice, r->ice_ufrag, r->ice_pwd);
 	if (rc < 0)
 		return rc;
 	p->remote_set = true;
+	g_free(p->remote_ufrag);
+	p->remote_ufrag = g_strdup(r->ice_ufrag);
 	for (size_t i = 0; i < r->media->candidate_count; i++) {
 		char *c = pl_sdp_candidate_to_string(&r->media->candidates[i]);
 		if (c)
 			pl_ice_transport_add_remote_candidate(p->ice, c);
 		free(c);
 	}
+	if (p->dtls)
+		return 0; /* an ICE restart keeps the DTLS association */
 	/* We answer actpass/active with passive (DTLS server); to our actpass
 	 * offer an active answer makes us the server, a passive one the client. */
 	role = r->setup == PL_SDP_SETUP_PASSIVE ? PL_DTLS_CLIENT : PL_DTLS_SERVER;
@@ -268,6 +270,28 @@ int pl_peer_set_remote(struct pl_peer *p, const struct pl_sdp_remote *r)
 		arm_dtls_timer(p);
 	}
 	return 0;
+}
+
+bool pl_peer_remote_changed(const struct pl_peer *p, const struct pl_sdp_remote *r)
+{
+	return p->remote_set && strcmp(p->remote_ufrag, r->ice_ufrag) != 0;
+}
+
+int pl_peer_restart_ice(struct pl_peer *p)
+{
+	int rc = pl_ice_transport_restart(p->ice);
+
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < p->n_cands; i++)
+		g_free(p->cands[i]);
+	p->n_cands = 0;
+	p->gathering_done = false;
+	p->local_sdp_sent = false;
+	p->failed = false;
+	PL_LOG(PL_LOG_INFO, "ice", "[room=%s p=%s pc=%s] ICE restart", p->part->room->name, p->part->pid,
+	       p->pc == PL_MEDIA_PC_PUB ? "pub" : "sub");
+	return pl_ice_transport_gather(p->ice);
 }
 
 int pl_peer_add_candidate(struct pl_peer *p, const char *cand)

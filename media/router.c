@@ -14,6 +14,7 @@
 #include "media/internal.h"
 #include "media/rtcp.h"
 #include "media/rtp.h"
+#include "codecs/vp8.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -57,7 +58,9 @@ static void down_add(struct pl_mpart *sub, struct pl_track *t)
 	d->rtx_ssrc = t->video ? g_random_int() : 0;
 	d->pt = t->video ? PL_SDP_PT_VP8 : PL_SDP_PT_OPUS;
 	d->started = false;
+	d->waiting_keyframe = t->video;
 	d->packets = 0;
+	d->keyframe_drops = 0;
 }
 
 void pl_router_track_added(struct pl_track *t)
@@ -168,6 +171,19 @@ static void forward(struct pl_mpart *sub, struct pl_down *d, const struct pl_rtp
 	if (len > PL_PKT_CAP) {
 		PL_COUNT(sub->w, drops);
 		return;
+	}
+	/* Video starts (and restarts after a source change) on a keyframe:
+	 * deltas before it could not be decoded.  While waiting, ask the
+	 * publisher again (throttled, so at most every 500 ms). */
+	if (d->video && (d->waiting_keyframe || d->src_ssrc != v->ssrc)) {
+		struct pl_vp8_desc vd;
+		if (pl_vp8_parse(v->payload, v->payload_len, &vd) < 0 || !vd.keyframe) {
+			d->waiting_keyframe = true;
+			d->keyframe_drops++;
+			pl_router_request_keyframe(d->src);
+			return;
+		}
+		d->waiting_keyframe = false;
 	}
 	if (!d->started || d->src_ssrc != v->ssrc) {
 		/* A new source (or a restarted one) continues the outgoing

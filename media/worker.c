@@ -46,6 +46,8 @@ void pl_worker_post_error(struct pl_worker *w, uint64_t key, enum pl_media_pc pc
 	struct pl_media_event *ev = g_new0(struct pl_media_event, 1);
 	va_list ap;
 
+	if (pc == PL_MEDIA_PC_PUB || pc == PL_MEDIA_PC_SUB)
+		PL_COUNT(w, sdp_rejected); /* every worker error answers an SDP or candidate */
 	ev->type = PL_MEDIA_EV_ERROR;
 	ev->key = key;
 	ev->pc = pc;

@@ -21,6 +21,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* WebSocket close status (application range) for a participant ended
+ * because its media connection was lost. */
+#define PL_CLOSE_MEDIA_LOST 4001
+
 struct pl_chat_store;
 struct pl_media;
 struct pl_room;
@@ -134,6 +138,8 @@ void pl_session_error(struct pl_session *s, json_t *id, enum pl_proto_error code
 /* Closes after the queued messages are written. */
 void pl_session_close_after_flush(struct pl_session *s, int code);
 struct pl_session *pl_server_find_session(struct pl_server *srv, uint64_t id);
+/* Counters as JSON, for /healthz. */
+json_t *pl_server_stats_json(const struct pl_server *srv);
 
 /* session.c: the protocol's messages. */
 void pl_session_handle_text(struct pl_session *s, const char *buf, size_t len);
@@ -150,6 +156,7 @@ int pl_media_sig_answer(struct pl_session *s, json_t *msg, json_t *id);
 int pl_media_sig_candidate(struct pl_session *s, json_t *msg, json_t *id);
 int pl_media_sig_mute(struct pl_session *s, json_t *msg, json_t *id);
 json_t *pl_media_sig_ice_servers(const struct pl_server *srv);
+json_t *pl_media_sig_stats_json(const struct pl_server *srv);
 
 /* session.c, for media_sig.c. */
 json_t *pl_session_participant_json(const struct pl_session *m);

@@ -137,6 +137,13 @@ static void on_event(struct pl_server *srv, struct pl_media_event *ev)
 	case PL_MEDIA_EV_STATE:
 		PL_LOG(PL_LOG_INFO, "media", "[room=%s p=%s] %s connection %s", s->room->name, s->pid,
 		       pc_name(ev->pc), ev->err == 0 ? "up" : pl_strerror(ev->err));
+		if (ev->err == PL_EEXPIRED) {
+			/* PROTOCOL.md: a participant whose media consent expires
+			 * (RFC 7675), or whose ICE never connects, is ended. */
+			pl_session_error(s, NULL, PL_PROTO_INTERNAL, "%s media connection lost (ICE consent expired)",
+					 pc_name(ev->pc));
+			pl_session_close_after_flush(s, PL_CLOSE_MEDIA_LOST);
+		}
 		break;
 	}
 	if (msg)
@@ -214,6 +221,24 @@ void pl_media_sig_stop(struct pl_server *srv)
 	srv->media_watch = 0;
 	pl_media_destroy(srv->media);
 	srv->media = NULL;
+}
+
+json_t *pl_media_sig_stats_json(const struct pl_server *srv)
+{
+	struct pl_media_stats st;
+
+	if (!srv->media)
+		return json_null();
+	pl_media_get_stats(srv->media, &st);
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			 "peers", (json_int_t)st.peers, "rtp_in", (json_int_t)st.rtp_in,
+			 "rtcp_in", (json_int_t)st.rtcp_in, "dtls_in", (json_int_t)st.dtls_in,
+			 "other_in", (json_int_t)st.other_in, "rtp_forwarded", (json_int_t)st.rtp_forwarded,
+			 "rtcp_out", (json_int_t)st.rtcp_out, "srtp_errors", (json_int_t)st.srtp_errors,
+			 "send_errors", (json_int_t)st.send_errors, "drops", (json_int_t)st.drops,
+			 "dtls_failures", (json_int_t)st.dtls_failures,
+			 "fingerprint_mismatches", (json_int_t)st.fingerprint_mismatches,
+			 "plis_sent", (json_int_t)st.plis_sent, "sdp_rejected", (json_int_t)st.sdp_rejected);
 }
 
 json_t *pl_media_sig_ice_servers(const struct pl_server *srv)

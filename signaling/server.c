@@ -28,7 +28,7 @@
 
 struct pss {
 	struct pl_session *sess; /* WebSocket connections */
-	char body[512];          /* HTTP /healthz */
+	char body[4096];         /* HTTP /healthz */
 	size_t body_len;
 };
 
@@ -130,6 +130,20 @@ static void update_rx_flow(struct pl_session *s)
 		s->rx_paused = false;
 		lws_rx_flow_control(s->wsi, 1);
 	}
+}
+
+json_t *pl_server_stats_json(const struct pl_server *srv)
+{
+	const struct pl_server_stats *st = &srv->stats;
+
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			 "connections_total", (json_int_t)st->connections_total,
+			 "messages_in", (json_int_t)st->messages_in, "messages_out", (json_int_t)st->messages_out,
+			 "protocol_errors", (json_int_t)st->protocol_errors,
+			 "rate_limited", (json_int_t)st->rate_limited, "too_large", (json_int_t)st->too_large,
+			 "bad_utf8", (json_int_t)st->bad_utf8, "slow_readers_cut", (json_int_t)st->slow_readers_cut,
+			 "rejected_connections", (json_int_t)st->rejected_connections,
+			 "chat_acked", (json_int_t)st->chat_acked, "chat_failed", (json_int_t)st->chat_failed);
 }
 
 /* Writes queued messages while the socket takes them (a bounded number
@@ -267,12 +281,19 @@ static int http_health(struct lws *wsi, struct pss *pss, struct pl_server *srv)
 	unsigned char hdr[LWS_PRE + 512], *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof(hdr) - 1;
 	int n;
 
-	n = snprintf(pss->body, sizeof(pss->body),
-			 "{\"status\":\"ok\",\"version\":\"%s\",\"uptime_s\":%" PRId64
-			 ",\"connections\":%u,\"rooms\":%u}\n",
-			 PL_VERSION, (pl_clock_mono_ms() - srv->started_ms) / 1000,
-			 g_hash_table_size(srv->sessions), g_hash_table_size(srv->rooms));
-
+	json_t *body = json_pack("{s:s, s:s, s:I, s:i, s:i}", "status", "ok", "version", PL_VERSION,
+				 "uptime_s", (json_int_t)((pl_clock_mono_ms() - srv->started_ms) / 1000),
+				 "connections", (int)g_hash_table_size(srv->sessions), "rooms",
+				 (int)g_hash_table_size(srv->rooms));
+	if (!body)
+		return -1;
+	json_object_set_new(body, "signaling", pl_server_stats_json(srv));
+	json_object_set_new(body, "media", pl_media_sig_stats_json(srv));
+	n = (int)json_dumpb(body, pss->body, sizeof(pss->body) - 1, JSON_COMPACT);
+	json_decref(body);
+	if (n <= 0 || n >= (int)sizeof(pss->body) - 1)
+		return -1;
+	pss->body[n++] = '\n';
 	pss->body_len = (size_t)n;
 	if (lws_add_http_common_headers(wsi, HTTP_STATUS_OK, "application/json", pss->body_len, &p, end) ||
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",

@@ -80,6 +80,24 @@ if not args.raw_extmap:
     aiortc.codecs.HEADER_EXTENSIONS["audio"][1] = RTCRtpHeaderExtensionParameters(
         id=3, uri="urn:ietf:params:rtp-hdrext:ssrc-audio-level")
 
+# Diagnostics for the summary: the RTCP feedback our senders get from the
+# server (a lost echo of video usually means no keyframe reached `sub`, and
+# aiortc only sends a keyframe at its start and when asked with a PLI/FIR).
+from aiortc.rtcrtpsender import RTCRtpSender
+from aiortc.rtp import RtcpPsfbPacket, RtcpRtpfbPacket
+FEEDBACK = {}
+_handle_rtcp = RTCRtpSender._handle_rtcp_packet
+async def _count_rtcp(self, packet):
+    name = {(RtcpPsfbPacket, 1): "pli", (RtcpPsfbPacket, 4): "fir", (RtcpPsfbPacket, 15): "remb",
+            (RtcpRtpfbPacket, 1): "nack"}.get((type(packet), getattr(packet, "fmt", None)))
+    if name:
+        key = f"{self.kind}_{name}"
+        FEEDBACK[key] = FEEDBACK.get(key, 0) + 1
+        if name in ("pli", "fir") and f"t_first_{key}" not in FEEDBACK:
+            FEEDBACK[f"t_first_{key}"] = now()
+    return await _handle_rtcp(self, packet)
+RTCRtpSender._handle_rtcp_packet = _count_rtcp
+
 VIDEO_CLOCK, AUDIO_RATE, FPS = 90000, 48000, 30
 
 
@@ -402,6 +420,7 @@ async def run(url):
         RES["stage"] = "echo"
         await wait_any(peer.enough, peer.failed, timeout=args.media_timeout)
         res = peer.res
+        res["pub_feedback"] = dict(FEEDBACK)
         res.update(video_frames=peer.got["video"], audio_frames=peer.got["audio"],
                    video_sizes=sorted(peer.sizes), audio_rates=sorted(peer.audio_rates),
                    decode_errors=peer.decode_errors[:5])
