@@ -32,6 +32,7 @@ import argparse, asyncio, fractions, json, math, os, secrets, sys, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "lib"))
+sys.dont_write_bytecode = True          # no __pycache__ in the source tree
 
 try:
     import numpy as np

@@ -523,6 +523,52 @@ static void check_neg_row(const struct pl_sdp_media *m, const struct neg_row *ro
 	}
 }
 
+/* Live captures (tests/fixtures/sdp/captured/README.md says how each was
+ * made): every offer round-trips, and the answer to it accepts exactly one
+ * Opus and one VP8 m-line, each into the bundle, with the offerer's
+ * payload types. */
+static void test_sdp_captured_offers(void **state)
+{
+	static const char *const names[] = {
+		"captured/chromium_offer.sdp", "captured/chromium_simulcast_offer.sdp",
+		"captured/aiortc_offer.sdp", "captured/gstreamer_offer.sdp",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct pl_sdp *offer = fixture(names[i]), *answer = NULL;
+		struct pl_sdp_error err = { 0, NULL };
+		const struct pl_sdp_group *g;
+		struct pl_sdp_remote r;
+		int audio = 0, video = 0;
+
+		assert_round_trip(offer);
+		assert_int_equal(pl_sdp_answer_create(offer, &pub_params, &answer, &err), 0);
+		g = pl_sdp_group_find(answer, "BUNDLE");
+		assert_non_null(g);
+		assert_int_equal(g->mid_count, 2);
+		assert_int_equal(pl_sdp_bundle_transport(offer, g->mids[0], &r), 0);
+		for (size_t m = 0; m < answer->media_count; m++) {
+			const struct pl_sdp_media *am = answer->media[m];
+			const struct pl_sdp_rtpmap *rm;
+			if (am->port == 0)
+				continue;
+			assert_true(am->rtpmap_count >= 1);
+			rm = &am->rtpmaps[0];
+			/* The offerer's payload type for the codec is kept. */
+			assert_non_null(pl_sdp_media_rtpmap(offer->media[m], rm->pt));
+			if (strcmp(rm->name, "opus") == 0)
+				audio++;
+			else if (strcmp(rm->name, "VP8") == 0)
+				video++;
+		}
+		assert_int_equal(audio, 1);
+		assert_int_equal(video, 1);
+		assert_round_trip(answer);
+		pl_sdp_destroy(answer);
+		pl_sdp_destroy(offer);
+	}
+}
+
 static void test_sdp_negotiation_table(void **state)
 {
 	for (size_t c = 0; c < sizeof(neg_cases) / sizeof(neg_cases[0]); c++) {
@@ -1443,6 +1489,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sdp_fixture_round_trips),
+		cmocka_unit_test(test_sdp_captured_offers),
 		cmocka_unit_test(test_sdp_chromium_model),
 		cmocka_unit_test(test_sdp_aiortc_model),
 		cmocka_unit_test(test_sdp_gstreamer_model),
