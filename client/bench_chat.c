@@ -90,8 +90,12 @@ struct conn {
 
 struct chat_stats {
 	uint64_t sent, acked, delivered, echoes;
-	uint64_t rate_limited, error_replies, stalls, foreign, unparsed;
+	uint64_t rate_limited, error_replies;
+	uint64_t stalls;     /* open loop: a due message waited for a free ring slot */
+	uint64_t foreign;    /* chat events that are not ours (someone else in the room) */
+	uint64_t unparsed;   /* server messages we could not read */
 	uint64_t total_acked, total_delivered;  /* every phase, for the progress line */
+	int64_t max_ack_us;                     /* since the last progress line */
 };
 
 struct chat_bench {
@@ -324,6 +328,8 @@ static bool complete_request(struct conn *c, uint64_t id, int64_t now, const cha
 	c->inflight--;
 	if (!code) {
 		b->st.total_acked++;
+		if (now - due > b->st.max_ack_us)
+			b->st.max_ack_us = now - due;
 		if (in_window(b, due)) {
 			b->st.acked++;
 			pl_bench_hist_record(b->ack_hist, now - due);
@@ -578,12 +584,13 @@ static void print_progress(struct chat_bench *b, int64_t now)
 		return;
 	for (size_t i = 0; i < b->n_conns; i++)
 		inflight += b->conns[i].inflight;
-	fprintf(stderr, "  [%-7s %5.1f s] acked %8.0f/s  delivered %9.0f/s  in flight %u  errors %llu\n",
+	fprintf(stderr, "  [%-7s %5.1f s] acked %7.0f/s  delivered %8.0f/s  ack max %6.1f ms  in flight %u  errors %llu\n",
 		b->phase == PH_WARMUP ? "warm-up" : b->phase == PH_MEASURE ? "measure" : "drain",
 		(double)(now - b->t_warm_us) / 1e6,
 		(double)(b->st.total_acked - b->st_progress.total_acked) / dt,
-		(double)(b->st.total_delivered - b->st_progress.total_delivered) / dt, inflight,
-		(unsigned long long)(b->st.rate_limited + b->st.error_replies));
+		(double)(b->st.total_delivered - b->st_progress.total_delivered) / dt,
+		(double)b->st.max_ack_us / 1000.0, inflight, (unsigned long long)(b->st.rate_limited + b->st.error_replies));
+	b->st.max_ack_us = 0;
 	b->st_progress = b->st;
 	b->t_progress_us = now;
 }
@@ -734,6 +741,8 @@ static json_t *report_json(const struct chat_bench *b, const struct totals *t)
 	json_object_set_new(j, "undelivered", json_integer((json_int_t)t->undelivered));
 	json_object_set_new(j, "connections_lost", json_integer((json_int_t)b->lost));
 	json_object_set_new(j, "send_stalls", json_integer((json_int_t)b->st.stalls));
+	json_object_set_new(j, "foreign_chat", json_integer((json_int_t)b->st.foreign));
+	json_object_set_new(j, "unparsed", json_integer((json_int_t)b->st.unparsed));
 	json_object_set_new(j, "client_cpu_pct", json_real(pl_bench_round3(t->cpu_pct)));
 	json_object_set_new(j, "ok", json_boolean(!b->failure[0] && b->st.acked > 0));
 	json_object_set_new(j, "failure", b->failure[0] ? json_string(b->failure) : json_null());

@@ -471,7 +471,9 @@ struct pl_sdp_offer_params {
 
 /* Builds a server offer with one sendonly m-line per track, all active
  * ones in one BUNDLE group, setup:actpass, and header extension ids that
- * are unique across the whole bundle.  Returns 0 with *offer, or PL_EINVAL
+ * are unique across the whole bundle.  An inactive track's m-line gets
+ * port 0 and leaves the bundle, except the first m-line (the BUNDLE tag),
+ * which stays in the bundle as a=inactive without msid or SSRCs.  Returns 0 with *offer, or PL_EINVAL
  * (a track without mid, ids or a known kind, duplicate mids) or
  * PL_ETOOBIG (more than PL_SDP_MAX_MEDIA tracks). */
 int pl_sdp_offer_create(const struct pl_sdp_track *tracks, size_t n,

@@ -451,8 +451,13 @@ static void offer_codecs(struct pl_sdp_media *m, const struct pl_sdp_track *t,
 	}
 }
 
+/* tag: the first m-line, which carries the bundle's transport.  It stays
+ * in the bundle even when its track ended (inactive, no msid): rejecting
+ * the BUNDLE-tagged m-line makes Chromium tear the whole transport down.
+ * Other ended m-lines get port 0 but keep the transport attributes, since
+ * aiortc refuses any m-line without ICE credentials. */
 static void offer_media(struct pl_sdp_media *m, const struct pl_sdp_track *t,
-			const struct pl_sdp_offer_params *p)
+			const struct pl_sdp_offer_params *p, bool tag)
 {
 	bool audio = t->kind == PL_SDP_KIND_AUDIO;
 
@@ -462,16 +467,20 @@ static void offer_media(struct pl_sdp_media *m, const struct pl_sdp_track *t,
 	pl_sdp_str_set(&m->mid, t->mid);
 	m->rtcp_mux = m->rtcp_rsize = true;
 	offer_codecs(m, t, p);
-	if (!t->active) {
+	set_local_transport(&m->tp, &p->local, PL_SDP_SETUP_ACTPASS);
+	if (!t->active && !tag) {
 		m->port = 0;
 		m->dir = PL_SDP_DIR_INACTIVE;
 		return;
 	}
-	set_local_transport(&m->tp, &p->local, PL_SDP_SETUP_ACTPASS);
 	for (size_t k = 0; k < COUNT(supported_ext); k++)
 		if (audio ? supported_ext[k].audio : supported_ext[k].video)
 			pl_sdp_extmap_add(&m->extmaps, &m->extmap_count, supported_ext[k].offer_id,
 					  PL_SDP_DIR_UNSET, supported_ext[k].uri, NULL);
+	if (!t->active) {
+		m->dir = PL_SDP_DIR_INACTIVE;
+		return;
+	}
 	m->dir = PL_SDP_DIR_SENDONLY;
 	pl_sdp_msid_add(m, t->stream_id, t->track_id);
 	if (!audio && t->rtx_ssrc) {
@@ -502,7 +511,7 @@ int pl_sdp_offer_create(const struct pl_sdp_track *tracks, size_t n,
 		for (size_t k = 0; k < i; k++)
 			if (strcmp(tracks[k].mid, tracks[i].mid) == 0)
 				return PL_EINVAL;
-		if (tracks[i].active)
+		if (tracks[i].active || i == 0)
 			mids[active++] = tracks[i].mid;
 	}
 	o = session_new(&p->local);
@@ -514,7 +523,7 @@ int pl_sdp_offer_create(const struct pl_sdp_track *tracks, size_t n,
 		const struct pl_sdp_track *t = &tracks[i];
 
 		offer_media(pl_sdp_media_add(o, t->kind == PL_SDP_KIND_AUDIO ? "audio" : "video", 9,
-					     BUNDLE_PROTO), t, p);
+					     BUNDLE_PROTO), t, p, i == 0);
 	}
 	*offer = o;
 	return 0;

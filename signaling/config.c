@@ -124,7 +124,7 @@ static const struct key_spec keys[] = {
 	{ "media", "rtp_port_max", K_INT, OFF(rtp_port_max), 0, 65535 },
 	{ "media", "dtls_cert", K_STR, OFF(dtls_cert), 0, 0 },
 	{ "media", "dtls_key", K_STR, OFF(dtls_key), 0, 0 },
-	{ "media", "max_sdp_bytes", K_INT, OFF(max_sdp_bytes), 1024, 1 << 20 },
+	{ "media", "max_sdp_bytes", K_INT, OFF(max_sdp_bytes), 1024, 65536 }, /* PL_SDP_MAX_BYTES */
 };
 
 static const struct key_spec *find_key(const char *group, const char *key)

@@ -813,6 +813,39 @@ static const struct pl_sdp_offer_params sub_params = {
 	{ "SrvU", "ServerPassword0123456789", "sha-256", "01:23", 77, 3 }, 0, 0, 0,
 };
 
+/* The first m-line carries the bundle's transport: when its track ends it
+ * stays in the bundle, inactive and without msid or SSRCs (Chromium drops
+ * the whole transport when the BUNDLE tag is rejected); later ended
+ * m-lines get port 0 but keep ICE credentials (aiortc requires them). */
+static void test_sdp_offer_keeps_bundle_tag(void **state)
+{
+	const struct pl_sdp_track tracks[] = {
+		{ PL_SDP_KIND_AUDIO, "0", "p-gone", "t-1", 1111, 0, NULL, false },
+		{ PL_SDP_KIND_VIDEO, "1", "p-gone", "t-2", 2222, 3333, NULL, false },
+		{ PL_SDP_KIND_AUDIO, "2", "p-here", "t-3", 4444, 0, NULL, true },
+	};
+	struct pl_sdp *offer;
+	const struct pl_sdp_group *g;
+
+	assert_int_equal(pl_sdp_offer_create(tracks, 3, &sub_params, &offer), 0);
+	g = pl_sdp_group_find(offer, "BUNDLE");
+	assert_non_null(g);
+	assert_int_equal(g->mid_count, 2);
+	assert_string_equal(g->mids[0], "0");
+	assert_string_equal(g->mids[1], "2");
+	assert_int_equal(offer->media[0]->port, 9);
+	assert_int_equal(offer->media[0]->dir, PL_SDP_DIR_INACTIVE);
+	assert_int_equal(offer->media[0]->msid_count, 0);
+	assert_int_equal(offer->media[0]->ssrc_count, 0);
+	assert_int_equal(offer->media[1]->port, 0);
+	assert_int_equal(offer->media[1]->dir, PL_SDP_DIR_INACTIVE);
+	assert_string_equal(offer->media[1]->tp.ice_ufrag, "SrvU");
+	assert_int_equal(offer->media[2]->port, 9);
+	assert_int_equal(offer->media[2]->dir, PL_SDP_DIR_SENDONLY);
+	assert_round_trip(offer);
+	pl_sdp_destroy(offer);
+}
+
 static void test_sdp_offer_tracks(void **state)
 {
 	const struct pl_sdp_track tracks[] = {
@@ -1502,6 +1535,7 @@ int main(void)
 		cmocka_unit_test(test_sdp_answer_errors),
 		cmocka_unit_test(test_sdp_answer_session_level_transport),
 		cmocka_unit_test(test_sdp_offer_tracks),
+		cmocka_unit_test(test_sdp_offer_keeps_bundle_tag),
 		cmocka_unit_test(test_sdp_offer_invalid_tracks),
 		cmocka_unit_test(test_sdp_offer_custom_pts),
 		cmocka_unit_test(test_sdp_base_is_valid),

@@ -123,6 +123,22 @@ G.snapshotOthers = () => {
 	return [...s];
 };
 
+/** What pub is sending on its video: frame rate and size, and why it is limited, if it is. */
+async function pubVideo() {
+	const pub = client.pcs.pub;
+	if (!pub) return null;
+	const st = await pub.pc.getStats();
+	let out = null;
+	st.forEach((r) => {
+		if (r.type === 'outbound-rtp' && r.kind === 'video') {
+			out = { framesEncoded: r.framesEncoded, framesPerSecond: r.framesPerSecond, frameWidth: r.frameWidth, frameHeight: r.frameHeight,
+				qualityLimitationReason: r.qualityLimitationReason, targetBitrate: r.targetBitrate, pliCount: r.pliCount, nackCount: r.nackCount,
+				keyFramesEncoded: r.keyFramesEncoded, encoder: r.encoderImplementation };
+		}
+	});
+	return out;
+}
+
 G.snapshot = async () => {
 	const strip = (o) => ({ rev: o.rev, t: o.t, t_answered: o.t_answered, media: o.media });
 	return {
@@ -137,6 +153,7 @@ G.snapshot = async () => {
 		sub_media: client.subMedia(),
 		pub_state: client.pcs.pub?.pc.connectionState ?? null, sub_state: client.pcs.sub?.pc.connectionState ?? null,
 		sub_signaling: client.pcs.sub?.pc.signalingState ?? null,
+		pub_video: await pubVideo().catch(() => null),
 		pub_transport: await client.transportInfo('pub').catch(() => null),
 		sub_transport: await client.transportInfo('sub').catch(() => null),
 		now: Date.now(),
