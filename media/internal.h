@@ -13,7 +13,11 @@
 #include "media/dtls.h"
 #include "media/ice.h"
 #include "media/media.h"
+#include "media/nack.h"
+#include "media/rewrite.h"
+#include "media/rtcp_report.h"
 #include "media/srtp.h"
+#include "media/twcc.h"
 #include "codecs/sdp.h"
 #include "common/queue.h"
 
@@ -36,6 +40,7 @@ struct pl_worker_stats {
 	_Atomic uint64_t peers, rtp_in, rtcp_in, dtls_in, other_in;
 	_Atomic uint64_t rtp_forwarded, rtcp_out, srtp_errors, send_errors, drops;
 	_Atomic uint64_t dtls_failures, fingerprint_mismatches, plis_sent, sdp_rejected;
+	_Atomic uint64_t nacks_sent, nacks_received, retransmits, rtx_received, twcc_feedbacks;
 };
 
 #define PL_COUNT(w, field) atomic_fetch_add_explicit(&(w)->stats.field, 1, memory_order_relaxed)
@@ -90,7 +95,12 @@ struct pl_track {
 	bool muted;
 	struct pl_mpart *owner;
 	int64_t last_pli_us;      /* throttle for upstream keyframe requests */
-	uint64_t packets, bytes;
+	/* Loss repair and reports on the publisher's leg. */
+	struct pl_rtx_buf *rtx_buf;  /* plaintext packets by incoming seq */
+	struct pl_nack_rx nack;      /* losses to NACK upstream */
+	struct pl_rtcp_rx_stats rxs; /* for our RR to the publisher */
+	/* Counters. */
+	uint64_t packets, bytes, rtx_in, nacks_sent, plis, keyframe_gaps;
 };
 
 struct pl_down {
@@ -104,16 +114,17 @@ struct pl_down {
 	bool video;
 	uint32_t ssrc, rtx_ssrc;
 	uint8_t pt;
-	/* Rewriting: out = in + offset, continuous across source changes. */
-	bool started;
-	uint32_t src_ssrc;
-	uint16_t seq_delta;
-	uint32_t ts_delta;
-	uint16_t last_seq;
-	uint32_t last_ts;
+	bool rtx_ok;              /* the subscriber accepted RTX for it */
+	/* Rewriting: continuous outgoing seq/ts across source changes. */
+	struct pl_rewrite rw;
+	struct pl_rtcp_tx_stats tx;  /* for our SR */
+	struct pl_rtx_stream rtx;    /* RFC 4588 retransmissions */
 	bool waiting_keyframe;    /* video: drop until a keyframe starts */
-	uint64_t packets;
-	uint64_t keyframe_drops;
+	uint32_t rtt_ms;          /* from the subscriber's RR, 0 = unknown */
+	struct { uint16_t seq; int64_t at_us; } resent[16]; /* duplicate NACKs */
+	uint8_t resent_next;
+	/* Counters. */
+	uint64_t packets, bytes, keyframe_drops, nacks_in, retransmits, nacks_refused;
 };
 
 struct pl_mpart {
@@ -126,6 +137,9 @@ struct pl_mpart {
 	struct pl_track *tracks[PL_MAX_TRACKS];
 	size_t n_tracks;
 	uint8_t pub_mid_ext;      /* negotiated id of the mid extension, 0: none */
+	uint8_t pub_twcc_ext;     /* ... of transport-wide-cc, 0: none */
+	struct pl_twcc_rx twcc;   /* feedback for the publisher's BWE */
+	uint32_t rtt_ms;          /* latest RTT on the sub leg, 0 = unknown */
 	struct pl_down down[PL_MAX_DOWN];
 	size_t n_down;            /* slots in use, active or not */
 	uint32_t sub_rev;
@@ -166,6 +180,16 @@ void pl_router_track_removed(struct pl_track *t);
 void pl_router_attach_existing(struct pl_mpart *sub);
 /* Asks the publisher of t for a keyframe (throttled). */
 void pl_router_request_keyframe(struct pl_track *t);
+/* Track lifecycle on the forwarding side (buffers, loss detector). */
+void pl_router_track_init(struct pl_track *t);
+void pl_router_track_release(struct pl_track *t);
+/* A muted track is unmuted: its down tracks restart cleanly. */
+void pl_router_track_unmuted(struct pl_track *t);
+/* Periodic RTCP of one participant: NACKs and transport-cc feedback to
+ * its publisher (every tick), receiver and sender reports (every second). */
+void pl_router_tick(struct pl_mpart *p, int64_t now_us, bool reports);
+/* feedback.c needs: resend one NACKed packet to a subscriber. */
+int pl_router_resend(struct pl_mpart *sub, struct pl_down *d, uint16_t out_seq, int64_t now);
 
 /* ---- worker.c ------------------------------------------------------- */
 
@@ -184,6 +208,9 @@ struct pl_worker {
 	GHashTable *rooms;        /* name -> struct pl_mroom * */
 	struct pl_worker_stats stats;
 	_Atomic int n_parts;
+	struct pl_rtcp_ntp_clock ntp; /* wall clock for SR, from the monotonic one */
+	GSource *tick;            /* 20 ms: NACK, transport-cc, RTCP reports */
+	unsigned ticks;
 };
 
 /* Posts an event to the owner (takes ownership of ev). */

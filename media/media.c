@@ -312,7 +312,8 @@ void pl_media_get_stats(const struct pl_media *m, struct pl_media_stats *out)
 		ADD(peers); ADD(rtp_in); ADD(rtcp_in); ADD(dtls_in); ADD(other_in);
 		ADD(rtp_forwarded); ADD(rtcp_out); ADD(srtp_errors); ADD(send_errors);
 		ADD(drops); ADD(dtls_failures); ADD(fingerprint_mismatches); ADD(plis_sent);
-		ADD(sdp_rejected);
+		ADD(sdp_rejected); ADD(nacks_sent); ADD(nacks_received); ADD(retransmits);
+		ADD(rtx_received); ADD(twcc_feedbacks);
 #undef ADD
 	}
 }

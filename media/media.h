@@ -105,6 +105,7 @@ struct pl_media_stats {
 	uint64_t dtls_failures, fingerprint_mismatches;
 	uint64_t plis_sent;
 	uint64_t sdp_rejected;     /* offers/answers refused (malformed, limits) */
+	uint64_t nacks_sent, nacks_received, retransmits, rtx_received, twcc_feedbacks;
 };
 void pl_media_get_stats(const struct pl_media *m, struct pl_media_stats *out);
 

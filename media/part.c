@@ -178,6 +178,7 @@ static void track_remove(struct pl_mpart *p, size_t i)
 
 	pl_router_track_removed(t);
 	post_track(p, t, false);
+	pl_router_track_release(t);
 	g_free(t->mid);
 	g_free(t);
 	p->tracks[i] = p->tracks[--p->n_tracks];
@@ -193,9 +194,12 @@ static void update_tracks(struct pl_mpart *p, const struct pl_sdp *offer, const 
 				om->dir == PL_SDP_DIR_UNSET);
 		struct pl_track *t = am->mid ? track_by_mid(p, am->mid) : NULL;
 
-		for (size_t e = 0; e < am->extmap_count; e++)
+		for (size_t e = 0; e < am->extmap_count; e++) {
 			if (strcmp(am->extmaps[e].uri, PL_SDP_EXT_MID) == 0)
 				p->pub_mid_ext = (uint8_t)am->extmaps[e].id;
+			if (strcmp(am->extmaps[e].uri, PL_SDP_EXT_TWCC) == 0)
+				p->pub_twcc_ext = (uint8_t)am->extmaps[e].id;
+		}
 		if (!sending) {
 			for (size_t k = 0; t && k < p->n_tracks; k++)
 				if (p->tracks[k] == t)
@@ -218,6 +222,7 @@ static void update_tracks(struct pl_mpart *p, const struct pl_sdp *offer, const 
 		t->ssrc = ssrc, t->rtx_ssrc = rtx;
 		answered_pts(am, &t->pt, &t->rtx_pt);
 		t->owner = p;
+		pl_router_track_init(t);
 		p->tracks[p->n_tracks++] = t;
 		PL_LOG(PL_LOG_INFO, "media", "[w%d room=%s p=%s] publishes %s track %s (mid %s, ssrc %u, pt %u)",
 		       p->w->index, p->room->name, p->pid, t->video ? "video" : "audio", t->id, t->mid,
@@ -442,6 +447,10 @@ void pl_part_on_answer(struct pl_mpart *p, uint32_t rev, const char *text)
 		struct pl_sdp_media *m = pl_sdp_media_by_mid(answer, d->mid);
 		/* Only slots that were active in the answered offer are judged
 		 * (later ones wait for the next rev). */
+		if (m && d->video)
+			for (size_t k = 0; k < m->rtpmap_count; k++)
+				if (m->rtpmaps[k].pt == PL_SDP_PT_RTX && g_ascii_strcasecmp(m->rtpmaps[k].name, "rtx") == 0)
+					d->rtx_ok = true;
 		if (d->offered_active && d->active && (!m || m->port == 0 || m->dir == PL_SDP_DIR_INACTIVE)) {
 			PL_LOG(PL_LOG_INFO, "media", "[p=%s] the client refused m-line %s", p->pid, d->mid);
 			d->active = false;
@@ -470,9 +479,10 @@ void pl_part_on_mute(struct pl_mpart *p, const char *track_id, bool muted)
 	for (size_t i = 0; i < p->n_tracks; i++) {
 		struct pl_track *t = p->tracks[i];
 		if (strcmp(t->id, track_id) == 0) {
+			bool was = t->muted;
 			t->muted = muted;
-			if (!muted)
-				pl_router_request_keyframe(t);
+			if (was && !muted)
+				pl_router_track_unmuted(t);
 			return;
 		}
 	}
@@ -480,15 +490,22 @@ void pl_part_on_mute(struct pl_mpart *p, const char *track_id, bool muted)
 
 void pl_part_destroy(struct pl_mpart *p)
 {
-	for (size_t i = 0; i < p->n_tracks; i++)
-		PL_LOG(PL_LOG_INFO, "media", "[w%d room=%s p=%s] track %s (%s): %" PRIu64 " packets in",
-		       p->w->index, p->room->name, p->pid, p->tracks[i]->id,
-		       p->tracks[i]->video ? "video" : "audio", p->tracks[i]->packets);
-	for (size_t i = 0; i < p->n_down; i++)
+	for (size_t i = 0; i < p->n_tracks; i++) {
+		struct pl_track *t = p->tracks[i];
+		PL_LOG(PL_LOG_INFO, "media", "[w%d room=%s p=%s] track %s (%s): %" PRIu64 " packets in, %"
+		       PRIu64 " bytes, %" PRIu64 " NACKed upstream, %" PRIu64 " repaired by RTX, %" PRIu64
+		       " PLIs, %" PRIu64 " unrepairable gaps", p->w->index, p->room->name, p->pid, t->id,
+		       t->video ? "video" : "audio", t->packets, t->bytes, t->nacks_sent, t->rtx_in, t->plis,
+		       t->keyframe_gaps);
+	}
+	for (size_t i = 0; i < p->n_down; i++) {
+		struct pl_down *d = &p->down[i];
 		PL_LOG(PL_LOG_INFO, "media", "[w%d room=%s p=%s] down mid %s (%s of %s): %" PRIu64
-		       " packets out, %" PRIu64 " dropped waiting for a keyframe",
-		       p->w->index, p->room->name, p->pid, p->down[i].mid, p->down[i].track_id,
-		       p->down[i].stream_id, p->down[i].packets, p->down[i].keyframe_drops);
+		       " packets out, %" PRIu64 " dropped waiting for a keyframe, %" PRIu64 " NACKed, %" PRIu64
+		       " resent, %" PRIu64 " refused, rtt %u ms", p->w->index, p->room->name, p->pid, d->mid,
+		       d->track_id, d->stream_id, d->packets, d->keyframe_drops, d->nacks_in, d->retransmits,
+		       d->nacks_refused, d->rtt_ms);
+	}
 	while (p->n_tracks > 0)
 		track_remove(p, p->n_tracks - 1);
 	if (p->sub_offer_idle) {

@@ -57,10 +57,47 @@ static void down_add(struct pl_mpart *sub, struct pl_track *t)
 	d->ssrc = g_random_int();
 	d->rtx_ssrc = t->video ? g_random_int() : 0;
 	d->pt = t->video ? PL_SDP_PT_VP8 : PL_SDP_PT_OPUS;
-	d->started = false;
+	d->rtx_ok = false; /* until the subscriber's answer keeps RTX */
+	pl_rewrite_init(&d->rw, t->video ? 90000 : 48000, (uint16_t)g_random_int(), g_random_int());
+	pl_rtcp_tx_init(&d->tx, t->video ? 90000 : 48000);
+	pl_rtx_stream_init(&d->rtx, d->rtx_ssrc, PL_SDP_PT_RTX, (uint16_t)g_random_int());
 	d->waiting_keyframe = t->video;
-	d->packets = 0;
-	d->keyframe_drops = 0;
+	d->rtt_ms = 0;
+	memset(d->resent, 0, sizeof(d->resent));
+	d->packets = d->bytes = d->keyframe_drops = 0;
+	d->nacks_in = d->retransmits = d->nacks_refused = 0;
+}
+
+void pl_router_track_init(struct pl_track *t)
+{
+	/* At least one second of video at up to 4 Mbit/s, or of Opus. */
+	t->rtx_buf = t->video ? pl_rtx_buf_create(1024, 512 * 1024) : pl_rtx_buf_create(128, 32 * 1024);
+	pl_nack_rx_init(&t->nack, NULL);
+	pl_rtcp_rx_init(&t->rxs, t->video ? 90000 : 48000);
+}
+
+void pl_router_track_release(struct pl_track *t)
+{
+	pl_rtx_buf_destroy(t->rtx_buf);
+	t->rtx_buf = NULL;
+}
+
+void pl_router_track_unmuted(struct pl_track *t)
+{
+	struct pl_mroom *r = t->owner->room;
+
+	/* Packets were not forwarded while muted: each down track starts a new
+	 * stretch right after its last packet, on a keyframe. */
+	for (guint i = 0; i < r->parts->len; i++) {
+		struct pl_mpart *sub = g_ptr_array_index(r->parts, i);
+		for (size_t k = 0; k < sub->n_down; k++) {
+			if (sub->down[k].src == t) {
+				pl_rewrite_resync(&sub->down[k].rw);
+				sub->down[k].waiting_keyframe = t->video;
+			}
+		}
+	}
+	pl_router_request_keyframe(t);
 }
 
 void pl_router_track_added(struct pl_track *t)
@@ -127,8 +164,10 @@ void pl_router_request_keyframe(struct pl_track *t)
 	if (pl_rtcp_pli_write(t->owner->rtcp_ssrc, t->ssrc, buf, 64, &len) < 0)
 		return;
 	t->last_pli_us = now;
-	if (pl_peer_send_rtcp(pub, buf, len, sizeof(buf)) == 0)
+	if (pl_peer_send_rtcp(pub, buf, len, sizeof(buf)) == 0) {
+		t->plis++;
 		PL_COUNT(t->owner->w, plis_sent);
+	}
 }
 
 static struct pl_track *find_track(struct pl_mpart *p, const struct pl_rtp_view *v, bool *is_rtx)
@@ -158,24 +197,44 @@ static struct pl_track *find_track(struct pl_mpart *p, const struct pl_rtp_view 
 	return NULL;
 }
 
-/* Rewrites v for down slot d of sub and sends it. */
-static void forward(struct pl_mpart *sub, struct pl_down *d, const struct pl_rtp_view *v)
+/* Writes the outgoing form of v for down slot d (header rewritten, no
+ * extensions) into out[0..cap); *len gets its length.  Returns 0 or the
+ * rewriter's refusal. */
+static int rewrite_packet(struct pl_down *d, const struct pl_rtp_view *v, int64_t now,
+			  uint8_t *out, size_t *len)
 {
-	uint8_t out[PL_PKT_CAP + PL_SRTP_MAX_TRAILER];
-	size_t len = PL_RTP_HEADER_BYTES + v->payload_len;
 	uint16_t seq;
 	uint32_t ts;
+	int rc = pl_rewrite_map(&d->rw, v->ssrc, v->seq, v->ts, now, &seq, &ts);
+
+	if (rc < 0)
+		return rc;
+	out[0] = 0x80;
+	out[1] = (uint8_t)((v->marker ? 0x80 : 0) | d->pt);
+	pl_wr16(out + 2, seq);
+	pl_wr32(out + 4, ts);
+	pl_wr32(out + 8, d->ssrc);
+	memcpy(out + PL_RTP_HEADER_BYTES, v->payload, v->payload_len);
+	*len = PL_RTP_HEADER_BYTES + v->payload_len;
+	return 0;
+}
+
+/* Rewrites v for down slot d of sub and sends it. */
+static void forward(struct pl_mpart *sub, struct pl_down *d, const struct pl_rtp_view *v, int64_t now)
+{
+	uint8_t out[PL_PKT_CAP + PL_SRTP_MAX_TRAILER];
+	size_t len;
 
 	if (!sub->sub || !sub->sub->connected)
 		return;
-	if (len > PL_PKT_CAP) {
+	if (PL_RTP_HEADER_BYTES + v->payload_len > PL_PKT_CAP) {
 		PL_COUNT(sub->w, drops);
 		return;
 	}
 	/* Video starts (and restarts after a source change) on a keyframe:
 	 * deltas before it could not be decoded.  While waiting, ask the
 	 * publisher again (throttled, so at most every 500 ms). */
-	if (d->video && (d->waiting_keyframe || d->src_ssrc != v->ssrc)) {
+	if (d->video && (d->waiting_keyframe || !d->rw.has_src || d->rw.ssrc != v->ssrc)) {
 		struct pl_vp8_desc vd;
 		if (pl_vp8_parse(v->payload, v->payload_len, &vd) < 0 || !vd.keyframe) {
 			d->waiting_keyframe = true;
@@ -185,38 +244,75 @@ static void forward(struct pl_mpart *sub, struct pl_down *d, const struct pl_rtp
 		}
 		d->waiting_keyframe = false;
 	}
-	if (!d->started || d->src_ssrc != v->ssrc) {
-		/* A new source (or a restarted one) continues the outgoing
-		 * stream where it stopped. */
-		uint16_t next_seq = d->started ? (uint16_t)(d->last_seq + 1) : (uint16_t)g_random_int();
-		uint32_t next_ts = d->started ? d->last_ts + (d->video ? 3000 : 960) : g_random_int();
-		d->seq_delta = (uint16_t)(next_seq - v->seq);
-		d->ts_delta = next_ts - v->ts;
-		d->src_ssrc = v->ssrc;
-		d->started = false;
+	if (rewrite_packet(d, v, now, out, &len) < 0) {
+		PL_COUNT(sub->w, drops); /* from before a source switch */
+		return;
 	}
-	seq = (uint16_t)(v->seq + d->seq_delta);
-	ts = v->ts + d->ts_delta;
-	out[0] = 0x80;
-	out[1] = (uint8_t)((v->marker ? 0x80 : 0) | d->pt);
-	pl_wr16(out + 2, seq);
-	pl_wr32(out + 4, ts);
-	pl_wr32(out + 8, d->ssrc);
-	memcpy(out + PL_RTP_HEADER_BYTES, v->payload, v->payload_len);
-	if (!d->started || (int16_t)(seq - d->last_seq) > 0) {
-		d->last_seq = seq;
-		d->last_ts = ts;
-	}
-	d->started = true;
+	pl_rtcp_tx_on_packet(&d->tx, pl_rd32(out + 4), v->payload_len, now);
 	if (pl_peer_send_rtp(sub->sub, out, len, sizeof(out)) == 0) {
 		d->packets++;
+		d->bytes += len;
 		PL_COUNT(sub->w, rtp_forwarded);
 	}
+}
+
+/* A NACKed packet for subscriber sub: found through the reverse rewrite in
+ * the track's buffer, rewritten again and sent as RTX (or as it was, when
+ * the subscriber refused RTX).  Returns 0 or why it was not resent. */
+int pl_router_resend(struct pl_mpart *sub, struct pl_down *d, uint16_t out_seq, int64_t now)
+{
+	uint8_t plain[PL_PKT_CAP], out[PL_PKT_CAP + 2 + PL_SRTP_MAX_TRAILER];
+	int64_t window = d->rtt_ms ? (int64_t)d->rtt_ms * 500 : 0;
+	const uint8_t *pkt;
+	struct pl_rtp_view v;
+	size_t len, olen;
+	uint16_t in_seq;
+	int rc;
+
+	if (window < PL_RTX_MIN_RESEND_INTERVAL_US)
+		window = PL_RTX_MIN_RESEND_INTERVAL_US;
+	for (size_t i = 0; i < G_N_ELEMENTS(d->resent); i++)
+		if (d->resent[i].at_us && d->resent[i].seq == out_seq && now - d->resent[i].at_us < window)
+			return PL_EEXIST; /* asked again before our resend could arrive */
+	if (!d->src || (rc = pl_rewrite_unmap(&d->rw, out_seq, &in_seq)) < 0)
+		return PL_EEXPIRED;
+	rc = pl_rtx_buf_peek(d->src->rtx_buf, in_seq, now, &pkt, &len);
+	if (rc < 0)
+		return rc;
+	if (pl_rtp_parse(pkt, len, &v) < 0 || rewrite_packet(d, &v, now, plain, &len) < 0 ||
+	    pl_rd16(plain + 2) != out_seq)
+		return PL_EPROTO;
+	if (d->video && d->rtx_ok) {
+		if (pl_rtx_stream_write(&d->rtx, plain, len, out, PL_PKT_CAP + 2, &olen) < 0)
+			return PL_ETOOBIG;
+	} else {
+		memcpy(out, plain, len);
+		olen = len;
+	}
+	d->resent[d->resent_next].seq = out_seq;
+	d->resent[d->resent_next].at_us = now;
+	d->resent_next = (uint8_t)((d->resent_next + 1) % G_N_ELEMENTS(d->resent));
+	rc = pl_peer_send_rtp(sub->sub, out, olen, sizeof(out));
+	if (rc == 0) {
+		d->retransmits++;
+		PL_COUNT(sub->w, retransmits);
+	}
+	return rc;
+}
+
+/* transport-cc: every packet the publisher sends counts, RTX included. */
+static void record_twcc(struct pl_mpart *p, const struct pl_rtp_view *v, int64_t now)
+{
+	struct pl_rtp_ext_elem e;
+
+	if (p->pub_twcc_ext && pl_rtp_ext_find(v, p->pub_twcc_ext, &e) == 0 && e.len == 2)
+		pl_twcc_rx_on_packet(&p->twcc, pl_rd16(e.data), now);
 }
 
 void pl_router_on_rtp(struct pl_peer *peer, uint8_t *buf, size_t len)
 {
 	struct pl_mpart *p = peer->part;
+	int64_t now = pl_clock_mono_us();
 	struct pl_rtp_view v;
 	struct pl_track *t;
 	bool is_rtx;
@@ -229,65 +325,41 @@ void pl_router_on_rtp(struct pl_peer *peer, uint8_t *buf, size_t len)
 		PL_COUNT(p->w, srtp_errors);
 		return;
 	}
-	if (pl_rtp_parse(buf, len, &v) < 0 || !(t = find_track(p, &v, &is_rtx))) {
+	if (pl_rtp_parse(buf, len, &v) < 0) {
 		PL_COUNT(p->w, drops);
 		return;
 	}
-	t->packets++;
-	t->bytes += len;
-	/* Retransmissions, padding-only probes and muted tracks stop here. */
-	if (is_rtx || v.pt != t->pt || v.payload_len == 0 || t->muted) {
-		if (!is_rtx && v.pt != t->pt && t->packets < 5)
-			PL_LOG(PL_LOG_DEBUG, "rtp", "[p=%s] track %s: pt %u, expected %u", p->pid, t->id, v.pt, t->pt);
+	record_twcc(p, &v, now);
+	if (!(t = find_track(p, &v, &is_rtx))) {
+		PL_COUNT(p->w, drops);
 		return;
 	}
+	if (is_rtx) {
+		/* A retransmission we asked for: back to the original packet
+		 * (padding-only probes on the RTX SSRC end here). */
+		if (pl_rtx_unwrap(buf, &len, t->ssrc, t->pt) < 0 || pl_rtp_parse(buf, len, &v) < 0)
+			return;
+		t->rtx_in++;
+		PL_COUNT(p->w, rtx_received);
+	} else {
+		pl_rtcp_rx_on_packet(&t->rxs, v.seq, v.ts, now);
+	}
+	t->packets++;
+	t->bytes += len;
+	if (pl_nack_rx_on_packet(&t->nack, v.seq, now) == PL_ETOOBIG) {
+		t->keyframe_gaps++; /* losses too big to repair */
+		pl_router_request_keyframe(t);
+	}
+	/* Padding-only probes, other codecs and muted tracks stop here. */
+	if (v.pt != t->pt || v.payload_len == 0 || t->muted)
+		return;
+	pl_rtx_buf_put(t->rtx_buf, v.seq, buf, len, now);
 	struct pl_mroom *r = p->room;
 	for (guint i = 0; i < r->parts->len; i++) {
 		struct pl_mpart *sub = g_ptr_array_index(r->parts, i);
 		for (size_t k = 0; k < sub->n_down; k++)
 			if (sub->down[k].src == t && sub->down[k].active)
-				forward(sub, &sub->down[k], &v);
+				forward(sub, &sub->down[k], &v, now);
 	}
 }
 
-static struct pl_down *down_by_ssrc(struct pl_mpart *p, uint32_t ssrc)
-{
-	for (size_t i = 0; i < p->n_down; i++)
-		if (p->down[i].ssrc == ssrc)
-			return &p->down[i];
-	return NULL;
-}
-
-/* Feedback from a subscriber about what we send it. */
-static void on_sub_feedback(struct pl_mpart *p, const struct pl_rtcp_pkt *pkt)
-{
-	uint32_t sender, media;
-	struct pl_down *d;
-
-	if (pkt->pt == PL_RTCP_PSFB && pkt->count == PL_RTCP_FMT_PLI &&
-	    pl_rtcp_pli_parse(pkt, &sender, &media) == 0) {
-		if ((d = down_by_ssrc(p, media)) && d->src)
-			pl_router_request_keyframe(d->src);
-	} else if (pkt->pt == PL_RTCP_PSFB && pkt->count == PL_RTCP_FMT_FIR) {
-		struct pl_rtcp_fir fir;
-		if (pl_rtcp_fir_parse(pkt, &fir) == 0)
-			for (size_t i = 0; i < fir.entry_count; i++)
-				if ((d = down_by_ssrc(p, pl_rtcp_fir_entry(&fir, i).ssrc)) && d->src)
-					pl_router_request_keyframe(d->src);
-	}
-}
-
-void pl_router_on_rtcp(struct pl_peer *peer, uint8_t *buf, size_t len)
-{
-	struct pl_rtcp_iter it;
-	struct pl_rtcp_pkt pkt;
-
-	if (pl_srtp_unprotect_rtcp(peer->srtp_in, buf, &len) < 0) {
-		PL_COUNT(peer->part->w, srtp_errors);
-		return;
-	}
-	pl_rtcp_iter_init(&it, buf, len);
-	while (pl_rtcp_iter_next(&it, &pkt) == 0)
-		if (peer->pc == PL_MEDIA_PC_SUB)
-			on_sub_feedback(peer->part, &pkt);
-}

@@ -9,6 +9,7 @@
  */
 #include "media/internal.h"
 #include "media/worker_cmd.h"
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
 
@@ -171,6 +172,20 @@ static gboolean on_commands(gint fd, GIOCondition cond, gpointer ud)
 	return G_SOURCE_CONTINUE;
 }
 
+static gboolean on_tick(gpointer ud)
+{
+	struct pl_worker *w = ud;
+	int64_t now = pl_clock_mono_us();
+	bool reports = ++w->ticks % 50 == 0; /* once a second */
+	GHashTableIter it;
+	gpointer k, v;
+
+	g_hash_table_iter_init(&it, w->parts);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		pl_router_tick(v, now, reports);
+	return G_SOURCE_CONTINUE;
+}
+
 static gpointer worker_main(gpointer ud)
 {
 	struct pl_worker *w = ud;
@@ -221,6 +236,10 @@ int pl_worker_create(struct pl_media *m, int index, const struct pl_media_config
 		pl_worker_destroy(w);
 		return rc;
 	}
+	pl_rtcp_ntp_clock_init(&w->ntp, pl_clock_mono_us(), pl_clock_wall_ms() * 1000);
+	w->tick = g_timeout_source_new(20);
+	g_source_set_callback(w->tick, on_tick, w, NULL);
+	g_source_attach(w->tick, w->ctx);
 	w->cmd_source = g_unix_fd_source_new(pl_queue_fd(w->cmdq), G_IO_IN);
 	g_source_set_callback(w->cmd_source, (GSourceFunc)(void (*)(void))on_commands, w, NULL);
 	g_source_attach(w->cmd_source, w->ctx);
@@ -248,6 +267,10 @@ void pl_worker_destroy(struct pl_worker *w)
 		g_thread_join(w->thread);
 	} else {
 		pl_ice_agent_destroy(w->ice);
+	}
+	if (w->tick) {
+		g_source_destroy(w->tick);
+		g_source_unref(w->tick);
 	}
 	if (w->cmd_source) {
 		g_source_destroy(w->cmd_source);

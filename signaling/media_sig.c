@@ -230,7 +230,7 @@ json_t *pl_media_sig_stats_json(const struct pl_server *srv)
 	if (!srv->media)
 		return json_null();
 	pl_media_get_stats(srv->media, &st);
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 			 "peers", (json_int_t)st.peers, "rtp_in", (json_int_t)st.rtp_in,
 			 "rtcp_in", (json_int_t)st.rtcp_in, "dtls_in", (json_int_t)st.dtls_in,
 			 "other_in", (json_int_t)st.other_in, "rtp_forwarded", (json_int_t)st.rtp_forwarded,
@@ -239,6 +239,12 @@ json_t *pl_media_sig_stats_json(const struct pl_server *srv)
 			 "dtls_failures", (json_int_t)st.dtls_failures,
 			 "fingerprint_mismatches", (json_int_t)st.fingerprint_mismatches,
 			 "plis_sent", (json_int_t)st.plis_sent, "sdp_rejected", (json_int_t)st.sdp_rejected);
+	json_object_set_new(o, "nacks_sent", json_integer((json_int_t)st.nacks_sent));
+	json_object_set_new(o, "nacks_received", json_integer((json_int_t)st.nacks_received));
+	json_object_set_new(o, "retransmits", json_integer((json_int_t)st.retransmits));
+	json_object_set_new(o, "rtx_received", json_integer((json_int_t)st.rtx_received));
+	json_object_set_new(o, "twcc_feedbacks", json_integer((json_int_t)st.twcc_feedbacks));
+	return o;
 }
 
 json_t *pl_media_sig_ice_servers(const struct pl_server *srv)
