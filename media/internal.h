@@ -211,7 +211,13 @@ struct pl_worker {
 	struct pl_rtcp_ntp_clock ntp; /* wall clock for SR, from the monotonic one */
 	GSource *tick;            /* 20 ms: NACK, transport-cc, RTCP reports */
 	unsigned ticks;
+	GMutex snap_mu;
+	char *snapshot;           /* JSON of its rooms, rebuilt every second */
 };
+
+/* stats.c: the worker's rooms, participants and tracks as JSON text (a
+ * comma-separated list of room objects, or "" when it has none). */
+char *pl_worker_snapshot_build(struct pl_worker *w, int64_t now_us);
 
 /* Posts an event to the owner (takes ownership of ev). */
 void pl_worker_post(struct pl_worker *w, struct pl_media_event *ev);

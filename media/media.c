@@ -303,6 +303,26 @@ int pl_media_mute(struct pl_media *m, uint64_t key, const char *track_id, bool m
 	return keyed(m, key, c);
 }
 
+char *pl_media_rooms_json(struct pl_media *m)
+{
+	GString *out = g_string_new("[");
+	bool first = true;
+
+	for (int i = 0; i < m->n_workers; i++) {
+		struct pl_worker *w = m->workers[i];
+		g_mutex_lock(&w->snap_mu);
+		if (w->snapshot && *w->snapshot) {
+			if (!first)
+				g_string_append_c(out, ',');
+			g_string_append(out, w->snapshot);
+			first = false;
+		}
+		g_mutex_unlock(&w->snap_mu);
+	}
+	g_string_append_c(out, ']');
+	return g_string_free(out, FALSE);
+}
+
 void pl_media_get_stats(const struct pl_media *m, struct pl_media_stats *out)
 {
 	memset(out, 0, sizeof(*out));

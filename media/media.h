@@ -109,4 +109,9 @@ struct pl_media_stats {
 };
 void pl_media_get_stats(const struct pl_media *m, struct pl_media_stats *out);
 
+/* Every room's participants, published tracks and forwarded streams with
+ * their counters, as a JSON array (text, malloc'd; free()).  Each worker
+ * refreshes its part once a second, so figures are up to 1 s old. */
+char *pl_media_rooms_json(struct pl_media *m);
+
 #endif

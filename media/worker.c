@@ -183,6 +183,14 @@ static gboolean on_tick(gpointer ud)
 	g_hash_table_iter_init(&it, w->parts);
 	while (g_hash_table_iter_next(&it, &k, &v))
 		pl_router_tick(v, now, reports);
+	if (reports) {
+		char *snap = pl_worker_snapshot_build(w, now), *old;
+		g_mutex_lock(&w->snap_mu);
+		old = w->snapshot;
+		w->snapshot = snap;
+		g_mutex_unlock(&w->snap_mu);
+		g_free(old);
+	}
 	return G_SOURCE_CONTINUE;
 }
 
@@ -225,6 +233,7 @@ int pl_worker_create(struct pl_media *m, int index, const struct pl_media_config
 
 	w->index = index;
 	w->media = m;
+	g_mutex_init(&w->snap_mu);
 	w->ctx = g_main_context_new();
 	w->loop = g_main_loop_new(w->ctx, FALSE);
 	w->parts = g_hash_table_new(g_int64_hash, g_int64_equal);
@@ -281,6 +290,8 @@ void pl_worker_destroy(struct pl_worker *w)
 	g_hash_table_destroy(w->rooms);
 	g_main_loop_unref(w->loop);
 	g_main_context_unref(w->ctx);
+	g_free(w->snapshot);
+	g_mutex_clear(&w->snap_mu);
 	g_free(w);
 }
 

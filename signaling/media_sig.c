@@ -247,6 +247,11 @@ json_t *pl_media_sig_stats_json(const struct pl_server *srv)
 	return o;
 }
 
+char *pl_media_sig_rooms_json(struct pl_server *srv)
+{
+	return srv->media ? pl_media_rooms_json(srv->media) : NULL;
+}
+
 json_t *pl_media_sig_ice_servers(const struct pl_server *srv)
 {
 	const char *stun = srv->cfg->stun_server;

@@ -31,7 +31,7 @@
 
 struct pss {
 	struct pl_session *sess; /* WebSocket connections */
-	char body[4096];         /* HTTP /healthz */
+	char *body;              /* HTTP response: LWS_PRE headroom, then body_len bytes */
 	size_t body_len;
 };
 
@@ -289,33 +289,46 @@ static int session_receive(struct pl_session *s, const void *in, size_t len)
 
 /* ---- HTTP ------------------------------------------------------------ */
 
-static int http_health(struct lws *wsi, struct pss *pss, struct pl_server *srv)
+static char *health_body(struct pl_server *srv)
 {
-	char uri[32] = "";
-
-	/* lws also lands here for paths the file mount cannot serve. */
-	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0 || strcmp(uri, "/healthz") != 0) {
-		if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL))
-			return -1;
-		return lws_http_transaction_completed(wsi) ? -1 : 0;
-	}
-	unsigned char hdr[LWS_PRE + 512], *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof(hdr) - 1;
-	int n;
-
 	json_t *body = json_pack("{s:s, s:s, s:I, s:i, s:i}", "status", "ok", "version", PL_VERSION,
 				 "uptime_s", (json_int_t)((pl_clock_mono_ms() - srv->started_ms) / 1000),
 				 "connections", (int)g_hash_table_size(srv->sessions), "rooms",
 				 (int)g_hash_table_size(srv->rooms));
-	if (!body)
-		return -1;
+	char *text;
+
 	json_object_set_new(body, "signaling", pl_server_stats_json(srv));
 	json_object_set_new(body, "media", pl_media_sig_stats_json(srv));
-	n = (int)json_dumpb(body, pss->body, sizeof(pss->body) - 1, JSON_COMPACT);
+	text = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
-	if (n <= 0 || n >= (int)sizeof(pss->body) - 1)
-		return -1;
-	pss->body[n++] = '\n';
-	pss->body_len = (size_t)n;
+	return text;
+}
+
+/* GET /healthz: liveness and global counters.  GET /stats: every room's
+ * participants and streams with their counters (refreshed each second by
+ * the media workers).  Anything else the file mount could not serve: 404. */
+static int http_request(struct lws *wsi, struct pss *pss, struct pl_server *srv)
+{
+	unsigned char hdr[LWS_PRE + 512], *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof(hdr) - 1;
+	char uri[32] = "", *text = NULL;
+
+	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0)
+		uri[0] = '\0';
+	if (strcmp(uri, "/healthz") == 0)
+		text = health_body(srv);
+	else if (strcmp(uri, "/stats") == 0)
+		text = pl_media_sig_rooms_json(srv);
+	if (!text) {
+		if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL))
+			return -1;
+		return lws_http_transaction_completed(wsi) ? -1 : 0;
+	}
+	size_t n = strlen(text);
+	pss->body = g_malloc(LWS_PRE + n + 1);
+	memcpy(pss->body + LWS_PRE, text, n);
+	pss->body[LWS_PRE + n] = '\n';
+	pss->body_len = n + 1;
+	free(text);
 	if (lws_add_http_common_headers(wsi, HTTP_STATUS_OK, "application/json", pss->body_len, &p, end) ||
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
 					(const unsigned char *)"no-store", 8, &p, end) ||
@@ -325,12 +338,14 @@ static int http_health(struct lws *wsi, struct pss *pss, struct pl_server *srv)
 	return 0;
 }
 
-static int http_health_write(struct lws *wsi, struct pss *pss)
+static int http_write(struct lws *wsi, struct pss *pss)
 {
-	unsigned char buf[LWS_PRE + sizeof(pss->body)];
+	int n = lws_write(wsi, (unsigned char *)pss->body + LWS_PRE, pss->body_len, LWS_WRITE_HTTP_FINAL);
 
-	memcpy(buf + LWS_PRE, pss->body, pss->body_len);
-	if (lws_write(wsi, buf + LWS_PRE, pss->body_len, LWS_WRITE_HTTP_FINAL) < (int)pss->body_len)
+	g_free(pss->body);
+	pss->body = NULL;
+	pss->body_len = 0;
+	if (n < 0)
 		return -1;
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
@@ -361,10 +376,16 @@ static int cb_parley(struct lws *wsi, enum lws_callback_reasons reason, void *us
 
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
-		return http_health(wsi, pss, srv);
+		return http_request(wsi, pss, srv);
 	case LWS_CALLBACK_HTTP_WRITEABLE:
-		if (pss && pss->body_len)
-			return http_health_write(wsi, pss);
+		if (pss && pss->body)
+			return http_write(wsi, pss);
+		break;
+	case LWS_CALLBACK_CLOSED_HTTP:
+		if (pss) {
+			g_free(pss->body);
+			pss->body = NULL;
+		}
 		break;
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		return filter_connection(srv, wsi);
@@ -431,7 +452,7 @@ static int open_store(struct pl_server *srv)
 static int start_lws(struct pl_server *srv, void *loop)
 {
 	static lws_retry_bo_t retry;
-	static struct lws_http_mount mount_root, mount_health;
+	static struct lws_http_mount mount_root, mount_health, mount_stats;
 	const struct pl_config *cfg = srv->cfg;
 	struct lws_context_creation_info info;
 	void *foreign_loops[1] = { loop };
@@ -442,8 +463,12 @@ static int start_lws(struct pl_server *srv, void *loop)
 		.mountpoint = "/", .mountpoint_len = 1, .origin = cfg->web_root,
 		.def = "index.html", .origin_protocol = LWSMPRO_FILE, .extra_mimetypes = &mime_mjs,
 	};
+	mount_stats = (struct lws_http_mount){
+		.mount_next = &mount_root, .mountpoint = "/stats", .mountpoint_len = 6,
+		.origin = "parley.v1", .origin_protocol = LWSMPRO_CALLBACK,
+	};
 	mount_health = (struct lws_http_mount){
-		.mount_next = &mount_root, .mountpoint = "/healthz", .mountpoint_len = 8,
+		.mount_next = &mount_stats, .mountpoint = "/healthz", .mountpoint_len = 8,
 		.origin = "parley.v1", .origin_protocol = LWSMPRO_CALLBACK,
 	};
 	memset(&info, 0, sizeof(info));

@@ -1159,6 +1159,7 @@ export class Parley extends EventTarget {
 		this._onPc(e, async () => {
 			if (gen !== this._gen) return;
 			const pc = e.pc;
+			this.lastSubOffer = m.sdp;
 			await pc.setRemoteDescription({ type: 'offer', sdp: m.sdp });
 			await this._flushCandidates(e);
 			const answer = await pc.createAnswer();

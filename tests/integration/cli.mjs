@@ -128,6 +128,22 @@ serverTest('GET /healthz answers 200 JSON {"status":"ok"}', async ({ srv }) => {
 	assert.equal(body.status, 'ok');
 });
 
+serverTest('GET /healthz carries the signaling and media counters', async ({ srv }) => {
+	const body = await (await srv.fetch('/healthz')).json();
+	for (const k of ['connections_total', 'messages_in', 'protocol_errors', 'rate_limited', 'chat_acked'])
+		assert.equal(typeof body.signaling[k], 'number', `signaling.${k}`);
+	for (const k of ['rtp_in', 'rtp_forwarded', 'srtp_errors', 'drops', 'nacks_sent', 'retransmits',
+			 'fingerprint_mismatches', 'sdp_rejected', 'twcc_feedbacks'])
+		assert.equal(typeof body.media[k], 'number', `media.${k}`);
+});
+
+serverTest('GET /stats lists media rooms as a JSON array (empty when idle)', async ({ srv }) => {
+	const res = await srv.fetch('/stats');
+	assert.equal(res.status, 200);
+	assert.match(res.headers.get('content-type') || '', /json/i);
+	assert.deepEqual(await res.json(), []);
+});
+
 serverTest('GET / serves the web demo as HTML', async ({ srv }) => {
 	const res = await srv.fetch('/');
 	assert.equal(res.status, 200);
