@@ -11,6 +11,7 @@
 #define PL_MEDIA_INTERNAL_H
 
 #include "media/dtls.h"
+#include "media/keyframe.h"
 #include "media/ice.h"
 #include "media/media.h"
 #include "media/nack.h"
@@ -94,7 +95,7 @@ struct pl_track {
 	uint8_t pt, rtx_pt;
 	bool muted;
 	struct pl_mpart *owner;
-	int64_t last_pli_us;      /* throttle for upstream keyframe requests */
+	struct pl_kf_throttle kf; /* upstream keyframe requests, aggregated */
 	/* Loss repair and reports on the publisher's leg. */
 	struct pl_rtx_buf *rtx_buf;  /* plaintext packets by incoming seq */
 	struct pl_nack_rx nack;      /* losses to NACK upstream */

@@ -22,8 +22,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define PLI_MIN_INTERVAL_US 500000
-
 static bool forwards_to(const struct pl_mroom *r, const struct pl_mpart *owner,
 			const struct pl_mpart *sub)
 {
@@ -157,13 +155,10 @@ void pl_router_request_keyframe(struct pl_track *t)
 	int64_t now = pl_clock_mono_us();
 	size_t len;
 
-	if (!t->video || !t->ssrc || !pub || !pub->connected)
-		return;
-	if (t->last_pli_us && now - t->last_pli_us < PLI_MIN_INTERVAL_US)
+	if (!t->video || !t->ssrc || !pub || !pub->connected || !pl_kf_throttle_allow(&t->kf, now))
 		return;
 	if (pl_rtcp_pli_write(t->owner->rtcp_ssrc, t->ssrc, buf, 64, &len) < 0)
 		return;
-	t->last_pli_us = now;
 	if (pl_peer_send_rtcp(pub, buf, len, sizeof(buf)) == 0) {
 		t->plis++;
 		PL_COUNT(t->owner->w, plis_sent);

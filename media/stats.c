@@ -24,10 +24,10 @@ static void track_json(GString *o, const struct pl_track *t)
 	g_string_append_printf(o,
 		"{\"id\":\"%s\",\"kind\":\"%s\",\"mid\":\"%s\",\"ssrc\":%u,\"muted\":%s,\"packets\":%" PRIu64
 		",\"bytes\":%" PRIu64 ",\"lost\":%" PRIu64 ",\"nacks_sent\":%" PRIu64 ",\"rtx_received\":%" PRIu64
-		",\"plis\":%" PRIu64 ",\"unrepairable_gaps\":%" PRIu64 "}",
+		",\"plis\":%" PRIu64 ",\"keyframe_requests_folded\":%" PRIu64 ",\"unrepairable_gaps\":%" PRIu64 "}",
 		t->id, t->video ? "video" : "audio", t->mid, t->ssrc, t->muted ? "true" : "false",
 		t->packets, t->bytes, lost_packets(&t->rxs), t->nacks_sent, t->rtx_in, t->plis,
-		t->keyframe_gaps);
+		t->kf.suppressed, t->keyframe_gaps);
 }
 
 static void down_json(GString *o, const struct pl_down *d)
