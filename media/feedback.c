@@ -127,7 +127,8 @@ static void send_nacks(struct pl_mpart *p, int64_t now)
 
 	for (size_t i = 0; i < p->n_tracks; i++) {
 		struct pl_track *t = p->tracks[i];
-		if (!t->ssrc || pl_nack_rx_collect(&t->nack, now, p->rtt_ms, seqs, NACK_MAX, &n) < 0 || n == 0)
+		if (!t->ssrc || !t->nack_ok ||
+		    pl_nack_rx_collect(&t->nack, now, p->rtt_ms, seqs, NACK_MAX, &n) < 0 || n == 0)
 			continue;
 		if (pl_rtcp_nack_write(p->rtcp_ssrc, t->ssrc, seqs, n, buf, RTCP_CAP, &len) == 0 &&
 		    pl_peer_send_rtcp(p->pub, buf, len, sizeof(buf)) == 0) {
@@ -190,6 +191,8 @@ static void send_srs(struct pl_mpart *p, int64_t now)
 
 void pl_router_tick(struct pl_mpart *p, int64_t now_us, bool reports)
 {
+	if (reports)
+		pl_router_update_consent(p);
 	if (p->pub && p->pub->connected) {
 		send_nacks(p, now_us);
 		send_twcc(p);

@@ -5,8 +5,9 @@
  * controlling mode is per agent) and every transport created from it.  A
  * pl_ice_transport is the transport of one peer connection: one libnice
  * stream with one component (BUNDLE + rtcp-mux), full ICE, trickle both
- * ways, ICE restart, and RFC 7675 consent freshness (a peer that stops
- * answering consent checks moves the transport to FAILED within 30 s).
+ * ways, ICE restart, and consent freshness in the spirit of RFC 7675: a
+ * connected peer that sends nothing at all (no media, RTCP or DTLS) for
+ * consent_timeout_ms (30 s) moves the transport to FAILED.
  * Candidates are gathered only on the configured interface addresses
  * (loopback in the embedded default), optionally with a STUN server and a
  * public address mapped over the host candidates (1:1 NAT).
@@ -33,6 +34,7 @@ struct pl_ice_config {
 	uint16_t stun_port;
 	const char *public_ip;        /* optional 1:1 NAT mapping of host candidates */
 	uint16_t port_min, port_max;  /* UDP port range, 0 = any */
+	unsigned consent_timeout_ms;  /* no traffic from the peer this long: FAILED; 0 = 30000 */
 };
 
 enum pl_ice_state {
@@ -84,6 +86,9 @@ int pl_ice_transport_send(struct pl_ice_transport *t, const uint8_t *buf, size_t
  * again and give the new remote credentials.  Returns 0 or PL_EIO. */
 int pl_ice_transport_restart(struct pl_ice_transport *t);
 enum pl_ice_state pl_ice_transport_state(const struct pl_ice_transport *t);
+/* Whether the peer is expected to send (media or RTCP) on this transport:
+ * only then does silence for consent_timeout_ms fail it.  Default true. */
+void pl_ice_transport_set_consent_required(struct pl_ice_transport *t, bool required);
 /* Counters of one transport. */
 struct pl_ice_stats {
 	uint64_t packets_in, bytes_in, packets_out, bytes_out, send_errors;

@@ -93,6 +93,7 @@ struct pl_track {
 	uint32_t ssrc;            /* 0 until learned */
 	uint32_t rtx_ssrc;
 	uint8_t pt, rtx_pt;
+	bool nack_ok;             /* the publisher negotiated generic NACK */
 	bool muted;
 	struct pl_mpart *owner;
 	struct pl_kf_throttle kf; /* upstream keyframe requests, aggregated */
@@ -189,6 +190,7 @@ void pl_router_track_unmuted(struct pl_track *t);
 /* Periodic RTCP of one participant: NACKs and transport-cc feedback to
  * its publisher (every tick), receiver and sender reports (every second). */
 void pl_router_tick(struct pl_mpart *p, int64_t now_us, bool reports);
+void pl_router_update_consent(struct pl_mpart *p);
 /* feedback.c needs: resend one NACKed packet to a subscriber. */
 int pl_router_resend(struct pl_mpart *sub, struct pl_down *d, uint16_t out_seq, int64_t now);
 

@@ -221,6 +221,12 @@ static void update_tracks(struct pl_mpart *p, const struct pl_sdp *offer, const 
 		t->mid = g_strdup(am->mid);
 		t->ssrc = ssrc, t->rtx_ssrc = rtx;
 		answered_pts(am, &t->pt, &t->rtx_pt);
+		/* NACK only what the publisher agreed to retransmit (Chromium
+		 * offers no NACK for Opus). */
+		for (size_t f = 0; f < am->rtcp_fb_count; f++)
+			if ((am->rtcp_fbs[f].pt == t->pt || am->rtcp_fbs[f].pt == -1) &&
+			    strcmp(am->rtcp_fbs[f].type, "nack") == 0 && !am->rtcp_fbs[f].param)
+				t->nack_ok = true;
 		t->owner = p;
 		pl_router_track_init(t);
 		p->tracks[p->n_tracks++] = t;
@@ -493,7 +499,7 @@ void pl_part_destroy(struct pl_mpart *p)
 	for (size_t i = 0; i < p->n_tracks; i++) {
 		struct pl_track *t = p->tracks[i];
 		PL_LOG(PL_LOG_INFO, "media", "[w%d room=%s p=%s] track %s (%s): %" PRIu64 " packets in, %"
-		       PRIu64 " bytes, %" PRIu64 " NACKed upstream, %" PRIu64 " repaired by RTX, %" PRIu64
+		       PRIu64 " bytes, %" PRIu64 " NACKed upstream, %" PRIu64 " RTX received, %" PRIu64
 		       " PLIs, %" PRIu64 " unrepairable gaps", p->w->index, p->room->name, p->pid, t->id,
 		       t->video ? "video" : "audio", t->packets, t->bytes, t->nacks_sent, t->rtx_in, t->plis,
 		       t->keyframe_gaps);

@@ -66,6 +66,21 @@ static void down_add(struct pl_mpart *sub, struct pl_track *t)
 	d->nacks_in = d->retransmits = d->nacks_refused = 0;
 }
 
+/* Consent (RFC 7675 in spirit) is required of a connection only while the
+ * peer is expected to send on it: a publisher with tracks, a subscriber
+ * receiving at least one stream (its RTCP receiver reports). */
+void pl_router_update_consent(struct pl_mpart *p)
+{
+	bool receiving = false;
+
+	for (size_t i = 0; i < p->n_down && !receiving; i++)
+		receiving = p->down[i].active;
+	if (p->pub)
+		pl_ice_transport_set_consent_required(p->pub->ice, p->n_tracks > 0);
+	if (p->sub)
+		pl_ice_transport_set_consent_required(p->sub->ice, receiving);
+}
+
 void pl_router_track_init(struct pl_track *t)
 {
 	/* At least one second of video at up to 4 Mbit/s, or of Opus. */
@@ -341,7 +356,7 @@ void pl_router_on_rtp(struct pl_peer *peer, uint8_t *buf, size_t len)
 	}
 	t->packets++;
 	t->bytes += len;
-	if (pl_nack_rx_on_packet(&t->nack, v.seq, now) == PL_ETOOBIG) {
+	if (t->nack_ok && pl_nack_rx_on_packet(&t->nack, v.seq, now) == PL_ETOOBIG) {
 		t->keyframe_gaps++; /* losses too big to repair */
 		pl_router_request_keyframe(t);
 	}

@@ -9,7 +9,7 @@ PARLEY_BUILD_PKGS=(
   libglib2.0-dev libwebsockets-dev libjansson-dev libsqlite3-dev libssl-dev
   libnice-dev libsrtp2-dev libopus-dev libvpx-dev
 )
-PARLEY_TEST_PKGS=(libcmocka-dev nodejs npm chromium python3-aiortc python3-websockets iproute2)
+PARLEY_TEST_PKGS=(libcmocka-dev nodejs npm chromium python3-aiortc python3-websockets iproute2 nftables)
 
 pl_apt_install() {
   local missing=()

@@ -57,9 +57,9 @@ static enum pl_proto_error error_code(int err)
 
 static json_t *track_json(const struct pl_media_event *ev)
 {
-	return json_pack("{s:s, s:s, s:s, s:b}", "id", ev->track_id, "kind",
+	return json_pack("{s:s, s:s, s:s, s:b, s:s}", "id", ev->track_id, "kind",
 			 ev->video ? "video" : "audio", "source", ev->video ? "camera" : "microphone",
-			 "muted", 0);
+			 "muted", 0, "mid", ev->mid ? ev->mid : "");
 }
 
 static void broadcast_track(struct pl_session *s, const char *event, json_t *track)
@@ -69,8 +69,10 @@ static void broadcast_track(struct pl_session *s, const char *event, json_t *tra
 	struct pl_outbuf *b = pl_outbuf_from_json(msg);
 
 	json_decref(msg);
+	/* The publisher hears of its own tracks too: the ids (matched to its
+	 * m-lines by `mid`) are what `mute` names. */
 	if (s->room)
-		pl_room_broadcast(s->room, b, s);
+		pl_room_broadcast(s->room, b, NULL);
 	pl_outbuf_unref(b);
 }
 

@@ -353,6 +353,11 @@ function onState(e) {
 	setConn(e.state, e.detail);
 	$('call').classList.toggle('offline', e.state !== 'joined');
 	if (e.state === 'reconnecting') announce('Connection lost. Reconnecting…');
+	if (e.state === 'closed' && !$('call').hidden) {
+		// the server refused a re-join (an expired token, say): back to the lobby, saying why
+		leaveCall();
+		$('join-error').textContent = `Disconnected: ${e.detail.reason || e.detail.code || 'the server closed the connection'}.`;
+	}
 }
 
 function renderConn() {
@@ -665,6 +670,16 @@ function fmtRate(bps) {
 async function statsTick() {
 	const c = client;
 	if (!c) return;
+	if (c.state !== 'joined') {
+		// nothing is measured while (re)connecting: no stale figures
+		for (const t of tiles.values()) renderQuality(t, null);
+		for (const t of tiles.values()) t.li.classList.remove('speaking');
+		prevSamples.clear();
+		window.__parleyStats = { ...(window.__parleyStats || {}), t: Date.now(), state: c.state, pc: c.connectionStates(),
+			joins: c.stats.joins, reconnects: c.stats.reconnects, iceRestarts: c.stats.iceRestarts };
+		renderConn();
+		return;
+	}
 	const reports = await c.getStats();
 	const sub = reports.sub ? extractStats(reports.sub) : null;
 	const pub = reports.pub ? extractStats(reports.pub) : null;
@@ -685,13 +700,11 @@ async function statsTick() {
 			const p = c.participants.get(rt.participantId);
 			const o = (out.participants[rt.participantId] ||= { display: p ? p.display : rt.participantId });
 			if (s.kind === 'video') {
-				// the first (lowest mid) video is the main one
-				if (o.video && Number(o.video.mid) < Number(rt.mid)) { o.screen = { mid: rt.mid, framesDecoded: s.framesDecoded || 0 }; continue; }
-				o.video = {
+				(o.videos ||= []).push({
 					mid: rt.mid, framesDecoded: s.framesDecoded || 0, framesPerSecond: rates.fps, bitrate: rates.bitrate,
 					loss: rates.loss, packetsLost: s.packetsLost, bytesReceived: s.bytesReceived,
 					frameWidth: s.frameWidth || 0, frameHeight: s.frameHeight || 0,
-				};
+				});
 			} else {
 				let level = s.audioLevel || 0;
 				if (!level && rt.transceiver && rt.transceiver.receiver.getSynchronizationSources) {
@@ -704,13 +717,22 @@ async function statsTick() {
 		}
 	}
 	const rttSub = sub ? sub.rtt : null;
+	for (const o of Object.values(out.participants)) {
+		// the first (lowest mid) video is the camera tile, a second one the "screen" tile
+		const vs = (o.videos || []).sort((a, b) => Number(a.mid) - Number(b.mid));
+		delete o.videos;
+		if (vs[0]) o.video = vs[0];
+		if (vs[1]) o.screen = vs[1];
+	}
 	for (const [pid, o] of Object.entries(out.participants)) {
 		const t = tiles.get(pid);
 		const p = c.participants.get(pid);
 		const st = serverState(p);
 		o.micMuted = st.micMuted;
 		o.cameraOff = t ? t.li.dataset.cameraOff === 'true' : true;
-		o.videoPlaying = !!(t && t.video.srcObject && t.video.readyState >= 2 && !t.video.paused && t.video.videoWidth > 0);
+		const playing = (x) => !!(x && x.video.srcObject && x.video.readyState >= 2 && !x.video.paused && x.video.videoWidth > 0);
+		o.videoPlaying = playing(t);
+		if (o.screen) o.screen.playing = playing(tiles.get(`${pid}:screen`));
 		o.rtt = rttSub;
 		if (t) renderQuality(t, o.video || o.audio, rttSub, o.video);
 	}
@@ -872,10 +894,10 @@ function onHistory(e) {
 	const older = e.before !== null || (e.after === null && msgEls.size > 0);
 	const h0 = ol.scrollHeight, top0 = ol.scrollTop;
 	const wasBottom = nearBottom();
+	$('older').hidden = !client.hasMoreHistory;
 	insertMessages(e.messages);
 	if (older && e.before !== null) ol.scrollTop = top0 + (ol.scrollHeight - h0);   // keep the reader's place
 	else if (wasBottom || e.after === null) scrollToBottom();
-	$('older').hidden = !client.hasMoreHistory;
 }
 
 async function loadOlder() {
@@ -1003,6 +1025,10 @@ $('btn-chat').addEventListener('click', () => {
 $('chat-close').addEventListener('click', () => { setChatOpen(false); $('btn-chat').focus(); });
 document.addEventListener('keydown', (e) => {
 	if (e.key === 'Escape' && narrow() && chatOpen() && !$('call').hidden) { setChatOpen(false); $('btn-chat').focus(); }
+});
+// crossing to a phone-sized layout closes the chat overlay; back to wide opens the side panel
+window.matchMedia('(max-width: 800px)').addEventListener('change', (e) => {
+	if (!$('call').hidden) setChatOpen(!e.matches);
 });
 document.addEventListener('visibilitychange', () => { if (!document.hidden && chatOpen() && nearBottom()) setUnread(0); });
 

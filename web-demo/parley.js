@@ -109,13 +109,91 @@ export function parseSdpMedia(sdp) {
  * track id the server's track id (the one in `track` events).
  */
 export function remoteTracksFromSdp(sdp) {
-	return parseSdpMedia(sdp).map((m) => ({
-		mid: m.mid,
-		kind: m.kind,
-		participantId: m.msid ? m.msid.stream : null,
-		trackId: m.msid ? m.msid.track : null,
-		active: m.port !== 0 && (m.direction === 'sendonly' || m.direction === 'sendrecv') && !!m.msid && m.msid.stream !== '-',
-	}));
+	return parseSdpMedia(sdp).map((m) => {
+		const sending = m.port !== 0 && (m.direction === 'sendonly' || m.direction === 'sendrecv');
+		const named = !!m.msid && m.msid.stream !== '-';
+		return {
+			mid: m.mid,
+			kind: m.kind,
+			participantId: named ? m.msid.stream : null,
+			trackId: m.msid ? m.msid.track : null,
+			active: sending && named,
+			sending,
+		};
+	});
+}
+
+const TRANSPORT_ATTR_RE = /^a=(ice-ufrag|ice-pwd|fingerprint|setup):/;
+
+/**
+ * Keeps the BUNDLE-tagged m-line of a server `sub` offer in the bundle.
+ *
+ * A server ends a forwarded track by rejecting its m-line (port 0, out of
+ * a=group:BUNDLE). When that m-line is the BUNDLE tag (the first one,
+ * typically the first participant's audio), Chromium moves the bundle to a
+ * new transport, which needs a new DTLS handshake the server does not do:
+ * the sub connection stays `connecting` and nothing is received any more.
+ * parleyd keeps the tag as `a=inactive` with its port since fc8b566; for a
+ * server that does not (older parleyd builds did not), the tag's m-line is
+ * rewritten here before the offer is applied: port 9, the bundle's
+ * transport attributes, `a=inactive`, still first in the group. The answer
+ * keeps it inactive, which the server accepts, and the server may later
+ * reuse the mid for a new track as usual. Other rejected m-lines are left
+ * alone (their rejection does not move the bundle). An offer that rejects
+ * nothing bundled is returned unchanged.
+ *
+ * `bundled`: the mids bundled in the previous (rewritten) offer, tag first;
+ * `transport`: the transport attribute lines of the previous offer (used
+ * when no m-line of this one has any).
+ * Returns { sdp, bundled: [mids], transport: [lines], changed }.
+ */
+export function keepEndedMlinesBundled(sdp, bundled = [], transport = []) {
+	const eol = sdp.includes('\r\n') ? '\r\n' : '\n';
+	const lines = sdp.split(/\r?\n/);
+	while (lines.length && lines[lines.length - 1] === '') lines.pop();
+	const session = [];
+	const sections = [];
+	for (const l of lines) {
+		if (l.startsWith('m=')) sections.push([l]);
+		else if (sections.length) sections[sections.length - 1].push(l);
+		else session.push(l);
+	}
+	const midOf = (sec) => { const l = sec.find((x) => x.startsWith('a=mid:')); return l ? l.slice(6).trim() : null; };
+	const portOf = (sec) => Number(sec[0].split(' ')[1]);
+	const sessionHas = session.some((l) => TRANSPORT_ATTR_RE.test(l));
+	let tp = transport;
+	const donor = sections.find((s) => portOf(s) !== 0 && s.some((l) => TRANSPORT_ATTR_RE.test(l)));
+	if (donor) tp = donor.filter((l) => TRANSPORT_ATTR_RE.test(l));
+	let changed = false;
+	const tag = bundled.length ? bundled[0] : null;
+	for (const sec of sections) {
+		const mid = midOf(sec);
+		if (portOf(sec) !== 0 || mid === null || mid !== tag) continue;
+		if (!sessionHas && !tp.length) continue;
+		const f = sec[0].split(' ');
+		f[1] = '9';
+		sec[0] = f.join(' ');
+		for (let i = sec.length - 1; i > 0; i--) if (/^a=(sendrecv|sendonly|recvonly|inactive|bundle-only)$/.test(sec[i])) sec.splice(i, 1);
+		const at = Math.max(1, sec.findIndex((l) => l.startsWith('c=')) + 1);
+		sec.splice(at, 0, ...(sessionHas ? [] : tp.filter((l) => !sec.includes(l))), 'a=inactive');
+		changed = true;
+	}
+	const mids = sections.filter((s) => portOf(s) !== 0 && midOf(s) !== null).map(midOf);
+	const group = mids.length ? `a=group:BUNDLE ${mids.join(' ')}` : null;
+	const gi = session.findIndex((l) => l.startsWith('a=group:BUNDLE'));
+	if (changed) {
+		if (gi >= 0) {
+			if (group) session[gi] = group; else session.splice(gi, 1);
+		} else if (group) {
+			const ti = session.findIndex((l) => l.startsWith('t='));
+			session.splice(ti >= 0 ? ti + 1 : session.length, 0, group);
+		}
+	}
+	const out = [...session, ...sections.flat()].join(eol) + eol;
+	// the group as the server wrote it (when nothing changed), tag first
+	let order = mids;
+	if (!changed && gi >= 0) order = session[gi].slice('a=group:BUNDLE'.length).trim().split(/\s+/).filter(Boolean);
+	return { sdp: changed ? out : sdp, bundled: order, transport: tp, changed };
 }
 
 /** The ICE ufrag of an SDP (the first one), or null. */
@@ -308,7 +386,7 @@ const FATAL_JOIN_CODES = new Set(['unauthorized', 'forbidden', 'bad_request']);
  *   user           stable user id in open mode (default: random, kept in
  *                  sessionStorage so a reload keeps it)
  *   backoff        { base, factor, max, jitter } (DEFAULT_BACKOFF)
- *   pingIntervalMs keepalive ping period (10000); a socket silent for
+ *   pingIntervalMs keepalive ping period (5000); a socket silent for
  *                  2.5 periods is treated as dropped
  *   joinTimeoutMs  (15000)
  *   iceDisconnectedMs  how long ICE may stay `disconnected` before an ICE
@@ -324,7 +402,7 @@ export class Parley extends EventTarget {
 		super();
 		this.opts = {
 			backoff: { ...DEFAULT_BACKOFF, ...(opts.backoff || {}) },
-			pingIntervalMs: 10000,
+			pingIntervalMs: 5000,
 			joinTimeoutMs: 15000,
 			requestTimeoutMs: 20000,
 			iceDisconnectedMs: 3000,
@@ -491,7 +569,10 @@ export class Parley extends EventTarget {
 		const rejoin = this.stats.joins > 0;
 		this.stats.joins++;
 		if (rejoin) this.stats.reconnects++;
-		this._attempt = 0;
+		// the backoff starts over only once the connection has held for a while
+		// (a server that accepts and then drops us is not retried at full speed)
+		clearTimeout(this._stableTimer);
+		this._stableTimer = setTimeout(() => { if (gen === this._gen) this._attempt = 0; }, 10000);
 		this.room = j.room;
 		this.me = { id: j.you.id, display: j.you.display, user: j.you.user };
 		this.iceServers = Array.isArray(j.ice_servers) ? j.ice_servers : [];
@@ -556,6 +637,8 @@ export class Parley extends EventTarget {
 		}
 		for (const [, r] of this._pending) { clearTimeout(r.timer); r.reject(new ParleyError('network', `connection lost (${why})`)); }
 		this._pending.clear();
+		this._early = null;
+		clearTimeout(this._stableTimer);
 		this._closePcs();
 	}
 
@@ -607,7 +690,20 @@ export class Parley extends EventTarget {
 		this._teardown(this._gen, 'leave');
 		for (const [, p] of [...this.participants]) { this.participants.delete(p.id); this._emit('participantleft', { participant: p }); }
 		this.typing.clear();
+		clearTimeout(this._typingTimer);
+		clearTimeout(this._typingExpiryTimer);
+		this._typingSent = { active: false, at: 0 };
+		// what was not sent is not sent to a later room
+		const outbox = this._outbox;
+		this._outbox = [];
+		for (const m of outbox) m.reject(new ParleyError('closed', 'left the room before the message was sent'));
+		// a later join starts afresh (maybe in another room)
 		this.stats.joins = 0;
+		this.messages = [];
+		this.lastSeq = 0;
+		this.hasMoreHistory = true;
+		this.me = null;
+		this.room = null;
 		this._setState('closed', { code: 1000, reason: 'left' });
 	}
 
@@ -641,6 +737,20 @@ export class Parley extends EventTarget {
 				reject(new ParleyError('network', 'not connected'));
 			}
 		});
+	}
+
+	/**
+	 * Sends a request the server only answers when it fails (`answer`,
+	 * `mute`): an error reply with its id goes to onError; the id is
+	 * forgotten after a while.
+	 */
+	_fire(msg, onError) {
+		const id = this._nextId++;
+		this._pending.set(id, { resolve: () => {}, reject: (err) => { if (err.code !== 'network') onError(err); }, timer: null, type: msg.type });
+		const t = setTimeout(() => this._pending.delete(id), 30000);
+		if (t && t.unref) t.unref();    // (Node: do not keep a test process alive)
+		if (!this._send({ ...msg, id })) this._pending.delete(id);
+		return id;
 	}
 
 	/* ---------------------------------------------------------- messages */
@@ -760,8 +870,9 @@ export class Parley extends EventTarget {
 			entry.resolve({ seq: ack.seq, ts: ack.ts });
 		}, (err) => {
 			entry.inflight = null;
-			if (gen !== this._gen || err.code === 'network' || err.code === 'timeout') return;   // resent after the re-join
-			if (err.code === 'rate_limited' || err.code === 'internal') {
+			if (gen !== this._gen || err.code === 'network') return;   // resent after the re-join
+			// retried with the same client_msg_id: the server stores it once
+			if (err.code === 'rate_limited' || err.code === 'internal' || err.code === 'timeout') {
 				setTimeout(() => { if (this.state === 'joined' && this._outbox.includes(entry)) this._sendChatNow(this._gen, entry); }, 1000);
 				return;
 			}
@@ -796,8 +907,10 @@ export class Parley extends EventTarget {
 		if (after !== undefined && after !== null) q.after = after;
 		const r = await this._request(q);
 		const added = this._addMessages(r.messages || [], 'history');
-		const olderPage = q.after === undefined;
-		if (olderPage && !r.more) this.hasMoreHistory = false;
+		// a page going back in time says whether there is more before it
+		if (q.after === undefined && (q.before === undefined || !this.messages.length || q.before <= this.messages[0].seq || added.length)) {
+			this.hasMoreHistory = !!r.more;
+		}
 		const res = { messages: added, more: !!r.more, before: q.before ?? null, after: q.after ?? null };
 		this._emit('history', res);
 		return res;
@@ -935,10 +1048,19 @@ export class Parley extends EventTarget {
 		this._emit('localmute', { source, muted: slot.muted });
 		if (this.state !== 'joined' || !slot.transceiver) return;
 		if (this._muteBySignal(slot)) {
-			if (slot.serverTrackId) await this._request({ type: 'mute', track: slot.serverTrackId, muted: slot.muted });
+			if (slot.serverTrackId) this._sendMute(slot);
 			return;
 		}
 		await this._negotiatePub(this._gen);
+	}
+
+	/** {"type":"mute"} for a source whose server track id we know (the server replies only on errors). */
+	_sendMute(slot) {
+		const source = slot.source;
+		this._fire({ type: 'mute', track: slot.serverTrackId, muted: slot.muted }, (err) => {
+			this.log(`mute ${source}: ${err.code} ${err.message}`);
+			this._emit('error', { code: err.code, message: `mute ${source}: ${err.message}`, fatal: false });
+		});
 	}
 
 	_muteBySignal(slot) {
@@ -972,9 +1094,7 @@ export class Parley extends EventTarget {
 			const first = !slot.serverTrackId;
 			slot.serverTrackId = t.id;
 			// a mute that happened before we knew the id
-			if (first && this.opts.muteMode !== 'unpublish' && slot.muted !== !!t.muted) {
-				this._request({ type: 'mute', track: t.id, muted: slot.muted }).catch((e) => this.log(`mute: ${e.message}`));
-			}
+			if (first && this.opts.muteMode !== 'unpublish' && slot.muted !== !!t.muted) this._sendMute(slot);
 		}
 	}
 
@@ -1003,10 +1123,14 @@ export class Parley extends EventTarget {
 		pc.onconnectionstatechange = onState;
 		pc.oniceconnectionstatechange = onState;
 		if (name === 'sub') {
+			// the stream ids of ontrack are the msid stream ids: the fallback
+			// when an m-line's msid is not in the SDP text
+			e.streamsByMid = new Map();
 			pc.ontrack = (ev) => {
 				if (gen !== this._gen) return;
 				const mid = ev.transceiver && ev.transceiver.mid;
 				const streamId = ev.streams && ev.streams[0] ? ev.streams[0].id : null;
+				if (mid !== null && mid !== undefined && streamId) e.streamsByMid.set(mid, streamId);
 				this.log(`sub ontrack mid=${mid} kind=${ev.track.kind} stream=${streamId}`);
 			};
 		}
@@ -1051,10 +1175,13 @@ export class Parley extends EventTarget {
 
 	/** Restarts ICE: a pub offer with new credentials (the server then re-offers sub with new ones too). */
 	async restartIce() {
-		if (!this._pc.pub || this.state !== 'joined') throw new ParleyError('conflict', 'nothing published: no connection to restart');
+		const e = this._pc.pub;
+		if (!e || this.state !== 'joined') throw new ParleyError('conflict', 'nothing published: no connection to restart');
+		if (e.restarting) return e.restarting;     // both connections may ask at once: one restart does
 		this.stats.iceRestarts++;
 		this._emit('icerestart', { count: this.stats.iceRestarts });
-		await this._negotiatePub(this._gen, { iceRestart: true });
+		e.restarting = this._negotiatePub(this._gen, { iceRestart: true }).finally(() => { e.restarting = null; });
+		return e.restarting;
 	}
 
 	/** Something is out of step with the server: start over with a fresh connection (same as a reconnect). */
@@ -1159,23 +1286,21 @@ export class Parley extends EventTarget {
 		this._onPc(e, async () => {
 			if (gen !== this._gen) return;
 			const pc = e.pc;
-			this.lastSubOffer = m.sdp;
-			await pc.setRemoteDescription({ type: 'offer', sdp: m.sdp });
+			// see keepEndedMlinesBundled: never let the bundle's transport change under us
+			const fixed = this.opts.keepBundle === false ? { sdp: m.sdp, bundled: [], transport: [] }
+				: keepEndedMlinesBundled(m.sdp, e.bundled, e.transport);
+			if (fixed.changed) this.log(`sub rev ${m.rev}: ended m-lines kept in the bundle as inactive`);
+			this.lastSubOffer = fixed.sdp;
+			await pc.setRemoteDescription({ type: 'offer', sdp: fixed.sdp });
+			e.bundled = fixed.bundled;
+			e.transport = fixed.transport;
 			await this._flushCandidates(e);
 			const answer = await pc.createAnswer();
 			await pc.setLocalDescription(answer);
 			if (gen !== this._gen) return;
-			const id = this._nextId++;
 			// an error about this answer comes back with its id: start over then
-			this._pending.set(id, {
-				resolve: () => {},
-				reject: (err) => { if (err.code !== 'network') this._mediaFailed(gen, 'sub', err); },
-				timer: null, type: 'answer',
-			});
-			this._send({ type: 'answer', pc: 'sub', id, rev: m.rev, sdp: pc.localDescription.sdp });
-			// a reply only ever comes for errors: forget the id after a while
-			setTimeout(() => this._pending.delete(id), 30000);
-			this._syncRemoteTracks(e, m.sdp);
+			this._fire({ type: 'answer', pc: 'sub', rev: m.rev, sdp: pc.localDescription.sdp }, (err) => this._mediaFailed(gen, 'sub', err));
+			this._syncRemoteTracks(e, fixed.sdp);
 			this._emit('subscribed', { rev: m.rev });
 		}).catch((err) => this._mediaFailed(gen, 'sub', err));
 	}
@@ -1183,7 +1308,16 @@ export class Parley extends EventTarget {
 	/** Reconciles remoteTracks with the m-lines of the sub offer just applied. */
 	_syncRemoteTracks(e, sdp) {
 		const want = new Map();
-		for (const t of remoteTracksFromSdp(sdp)) if (t.active && t.mid !== null) want.set(t.mid, t);
+		for (const t of remoteTracksFromSdp(sdp)) {
+			if (t.mid === null) continue;
+			const fromTrack = e.streamsByMid && e.streamsByMid.get(t.mid);
+			if (t.active) {
+				if (fromTrack && fromTrack !== t.participantId) this.log(`mid ${t.mid}: msid stream ${t.participantId} but ontrack stream ${fromTrack}`);
+				want.set(t.mid, t);
+			} else if (t.sending && fromTrack && fromTrack !== '-') {
+				want.set(t.mid, { ...t, participantId: fromTrack, active: true });
+			}
+		}
 		const byMid = new Map(e.pc.getTransceivers().filter((x) => x.mid !== null).map((x) => [x.mid, x]));
 		for (const [mid, old] of [...this.remoteTracks]) {
 			const w = want.get(mid);

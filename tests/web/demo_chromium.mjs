@@ -11,22 +11,25 @@
 //     audio (packetsReceived increasing);
 //  2. muting the microphone / turning the camera off on one page shows on
 //     the others, and undoing it brings the media back;
-//  3. chat: Enter and the Send button, live on the other pages; a direct
+//  3. screen share: a second video track, its own tile on the others;
+//  4. chat: Enter and the Send button, live on the other pages; a direct
 //     message reaches only its recipient; the typing indicator and the
 //     unread badge; `<img src=x onerror=alert(1)>` renders as text (no
 //     <img> element, no dialog);
-//  4. a reload shows the history (newest page), and scrolling up loads
+//  5. a reload shows the history (newest page), and scrolling up loads
 //     older messages (seeded beforehand over a plain WebSocket);
-//  5. an ICE restart (SDK restartIce) keeps media flowing;
-//  6. parleyd restarts (SIGTERM, then again on the same port and data dir):
+//  6. an ICE restart (SDK restartIce) keeps media flowing;
+//  7. parleyd restarts (SIGTERM, then again on the same port and data dir):
 //     the pages show that they reconnect, re-join, and media flows again;
 //     the history survived;
-//  7. at 375 px wide: no horizontal scrolling, the controls and the chat
+//  8. the network drops (loopback down in the test's namespace) and comes
+//     back: the pages show it and recover by themselves;
+//  9. at 375 px wide: no horizontal scrolling, the controls and the chat
 //     are reachable;
-//  8. leave removes the participant from the others' pages; parleyd exits 0.
+//  10. leave removes the participant from the others' pages; parleyd exits 0.
 // Screenshots go to $PARLEY_ARTIFACTS (meson: the build dir of tests/web):
-// demo-call.png, demo-chat.png, demo-mobile.png, demo-mobile-chat.png,
-// demo-reconnected.png.
+// demo-call.png, demo-screenshare.png, demo-chat.png, demo-reconnected.png,
+// demo-mobile.png, demo-mobile-chat.png (and failure-*.png on failure).
 //
 // Needs $PARLEYD, npm playwright-core + ws (NODE_PATH or the source root's
 // node_modules), /usr/lib/chromium/chromium (or $CHROMIUM); exits 77 (meson:
@@ -37,6 +40,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -151,6 +155,14 @@ async function videoFlowing(p, pid, frames = 5, timeout = T.media) {
 	}, timeout, { what: `${p.name} decoding video from ${pid}`, describe: () => stats(p) });
 }
 
+/** Loopback up or down: only ever inside the test's own network namespace. */
+let loDown = false;
+function ip(state) {
+	if (!NS.netns) throw new Error('not in a network namespace of our own');
+	execFileSync('ip', ['link', 'set', 'lo', state]);
+	loDown = state === 'down';
+}
+
 const tile = (p, pid) => p.page.locator(`#tiles .tile[data-key="${pid}"]`);
 const messages = (p) => p.page.locator('#messages');
 
@@ -190,6 +202,7 @@ before(async () => {
 }, { timeout: 120000 });
 
 after(async () => {
+	if (loDown) ip('up');
 	if (failed) {
 		for (const p of Object.values(P)) {
 			console.error(`----- ${p.name} page log (last 300 lines) -----\n${p.log.slice(-300).join('\n')}`);
@@ -261,6 +274,28 @@ check('muting the microphone and turning the camera off show on the other pages'
 	await Promise.all([mediaFlowing(A, [B.id, C.id]), mediaFlowing(B, [A.id, C.id]), mediaFlowing(C, [A.id, B.id])]);
 });
 
+check('screen share: a second video track, shown on the others in a tile of its own', async () => {
+	const { A, B, C } = P;
+	await A.page.getByRole('button', { name: 'Share screen' }).click();
+	await A.page.getByRole('button', { name: 'Stop sharing' }).waitFor({ timeout: T.ui });
+	for (const p of [B, C]) {
+		await p.page.locator(`#tiles .tile[data-key="${A.id}:screen"]`).getByText('Alice · screen').waitFor({ timeout: T.ui });
+		let base = null;
+		await waitFor(async () => {
+			const sc = (await stats(p))?.participants?.[A.id]?.screen;
+			if (!sc || !sc.framesDecoded || !sc.playing) return false;
+			if (base === null) base = sc.framesDecoded;
+			return sc.framesDecoded >= base + 3;
+		}, T.media, { what: `${p.name} decoding Alice's screen`, describe: () => stats(p) });
+	}
+	await B.page.screenshot({ path: join(ARTIFACTS, 'demo-screenshare.png') });
+	await A.page.getByRole('button', { name: 'Stop sharing' }).click();
+	for (const p of [B, C]) {
+		await p.page.locator(`#tiles .tile[data-key="${A.id}:screen"]`).waitFor({ state: 'detached', timeout: T.ui });
+		await videoFlowing(p, A.id);
+	}
+});
+
 check('chat: live messages, Enter and Send, direct messages, typing, unread badge, no HTML injection', async () => {
 	const { A, B, C } = P;
 	// Enter sends
@@ -285,13 +320,13 @@ check('chat: live messages, Enter and Send, direct messages, typing, unread badg
 	await C.page.getByLabel('Message').fill('');
 	await C.page.getByLabel('Message').press('Backspace');
 	// a direct message: only its recipient (and the sender) see it
-	await A.page.getByLabel('To').selectOption({ label: 'Bob (direct)' });
+	await A.page.getByLabel('Send to').selectOption({ label: 'Bob (direct)' });
 	await A.page.getByLabel('Message').fill('psst, only for Bob');
 	await A.page.getByRole('button', { name: 'Send' }).click();
 	await messages(B).getByText('psst, only for Bob').waitFor({ timeout: T.ui });
 	await messages(B).locator('.msg', { hasText: 'psst, only for Bob' }).getByText('Direct to you').waitFor({ timeout: T.ui });
 	await messages(A).locator('.msg', { hasText: 'psst, only for Bob' }).getByText('Direct to Bob').waitFor({ timeout: T.ui });
-	await A.page.getByLabel('To').selectOption({ label: 'Everyone' });
+	await A.page.getByLabel('Send to').selectOption({ label: 'Everyone' });
 	await A.page.getByLabel('Message').fill('back to everyone');
 	await A.page.getByLabel('Message').press('Enter');
 	await messages(C).getByText('back to everyone').waitFor({ timeout: T.ui });
@@ -387,6 +422,58 @@ check('after parleyd restarts the pages reconnect and media flows again', async 
 	await A.page.screenshot({ path: join(ARTIFACTS, 'demo-reconnected.png') });
 });
 
+check('after the network drops for a while (loopback down) the pages recover on their own', async (t) => {
+	if (!NS.netns) return t.skip('needs the test\'s own network namespace');
+	const pages = [P.A, P.B, P.C];
+	ip('down');
+	try {
+		// media stops; the pages say so (ICE `disconnected`, or the socket gone)
+		for (const p of pages) {
+			await p.page.getByRole('status').filter({ hasText: /media interrupted|Reconnecting/ }).waitFor({ timeout: T.reconnect });
+		}
+	} finally {
+		ip('up');
+	}
+	// They come back by themselves: ICE recovers or restarts, or, when the
+	// server ended them meanwhile (ICE consent expired), they re-join once
+	// the socket is found dead. Wait for a state that stays: everyone
+	// connected to everyone, media flowing, and nobody's id changing.
+	const { A, B, C } = P;
+	const end = Date.now() + T.reconnect * 2;
+	for (let round = 1; ; round++) {
+		const left = Math.max(10000, end - Date.now());
+		const settled = await waitFor(async () => {
+			const all = await Promise.all(pages.map(stats));
+			if (!all.every((s) => s && s.state === 'joined' && s.pc.pub === 'connected' && s.pc.sub === 'connected')) return null;
+			const ids = all.map((s) => s.me.id);
+			return all.every((s, i) => {
+				const want = ids.filter((_, k) => k !== i).sort();
+				return JSON.stringify(Object.keys(s.participants).sort()) === JSON.stringify(want);
+			}) ? all : null;
+		}, left, { what: 'all pages connected again with each other', describe: describeAll });
+		settled.forEach((s, i) => { pages[i].id = s.me.id; });
+		try {
+			await Promise.all([
+				mediaFlowing(A, [B.id, C.id], { timeout: 30000 }),
+				mediaFlowing(B, [A.id, C.id], { timeout: 30000 }),
+				mediaFlowing(C, [A.id, B.id], { timeout: 30000 }),
+			]);
+		} catch (e) {
+			const now = await Promise.all(pages.map(stats));
+			const moved = now.some((s, i) => !s || s.me?.id !== pages[i].id);
+			if (!moved || Date.now() > end) throw e;
+			console.log(`# round ${round}: a page re-joined meanwhile; waiting again`);
+			continue;
+		}
+		const now = await Promise.all(pages.map(stats));
+		if (now.every((s, i) => s.me.id === pages[i].id)) {
+			console.log(`# after the drop: ${now.map((x, i) => `${pages[i].name} re-joins ${x.reconnects}, ICE restarts ${x.iceRestarts}`).join('; ')}`);
+			break;
+		}
+	}
+	for (const p of pages) await p.page.getByRole('status').filter({ hasText: /^Connected$/ }).waitFor({ timeout: T.ui });
+});
+
 check('usable at 375 px wide: no horizontal scrolling, controls and chat reachable', async () => {
 	const { B } = P;
 	await B.page.setViewportSize({ width: 375, height: 740 });
@@ -396,9 +483,11 @@ check('usable at 375 px wide: no horizontal scrolling, controls and chat reachab
 		assert.ok(box && box.x >= 0 && box.x + box.width <= 375 && box.y + box.height <= 740, `${name} button inside the viewport: ${JSON.stringify(box)}`);
 		assert.ok(box.width >= 44 && box.height >= 44, `${name} is a 44 px touch target`);
 	}
-	// tiles fit the width
-	const tiles = await B.page.locator('#tiles .tile').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().right));
-	assert.ok(tiles.every((r) => r <= 375), `tiles inside the viewport: ${tiles}`);
+	// the tiles are laid out again for the width (one column) and fit it
+	await waitFor(() => B.page.locator('#tiles .tile').evaluateAll((els) => els.length === 3 && els.every((e) => {
+		const r = e.getBoundingClientRect();
+		return r.left >= 0 && r.right <= 375 && r.width >= 300;
+	})), T.ui, { what: 'tiles laid out for 375 px', describe: () => B.page.locator('#tiles .tile').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().toJSON())) });
 	await B.page.screenshot({ path: join(ARTIFACTS, 'demo-mobile.png') });
 	// the chat opens over the call, and works
 	await B.page.getByRole('button', { name: /^Chat/ }).click();

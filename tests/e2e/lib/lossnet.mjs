@@ -28,15 +28,15 @@
 //
 // Helpers for the child: setLoss()/clearLoss()/lossCounters() (nft),
 // startParleydNet() (parleyd listening on every address of A),
-// launchChromiumNs() (Chromium inside namespace B, or A), routeDir() (serve
-// a folder to a browser context through request interception: no HTTP
-// server needed, works from any namespace).
+// launchChromiumNs() (Chromium inside namespace B, or A), serveDirAll()
+// (the test pages on every address of A).
 
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync, chmodSync } from 'node:fs';
 import { tmpdir, constants } from 'node:os';
 import { join, normalize, extname } from 'node:path';
 import { createRequire } from 'node:module';
+import { createServer } from 'node:http';
 import { CHROMIUM, CHROMIUM_FLAGS } from './chromium.mjs';
 
 const require = createRequire(import.meta.url);
@@ -313,17 +313,34 @@ const MIME = {
 };
 
 /**
- * Serves the files of `dir` to every page of `ctx` under `origin` (e.g.
- * http://127.0.0.1:9; a loopback origin is a secure context, so
- * getUserMedia works) by answering the requests in Playwright: nothing
- * listens on that port and nothing crosses any network.
+ * Serves the files of `dir` on http://HOST:<random>/ for every host in
+ * `hosts` (one server on 0.0.0.0; GET only, no listing, no path escapes).
+ * Returns { port, url(host), close() }. (chromium.mjs's serveDir binds
+ * 127.0.0.1 only, which the namespace B cannot reach. Pages answered by
+ * Playwright's request interception instead would have no IP address
+ * space, and Chromium's local-network-access checks then refuse their
+ * WebSocket to a loopback or private address.)
  */
-export async function routeDir(ctx, origin, dir) {
-	await ctx.route(`${origin}/**`, (route) => {
-		const p = normalize(decodeURIComponent(new URL(route.request().url()).pathname)).replace(/^\/+/, '');
+export async function serveDirAll(dir) {
+	const srv = createServer((req, res) => {
+		const p = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^\/+/, '');
 		const file = join(dir, p || 'index.html');
-		if (p.startsWith('..') || !file.startsWith(dir) || !existsSync(file)) return route.fulfill({ status: 404, body: 'not found' });
-		return route.fulfill({ status: 200, headers: { 'content-type': MIME[extname(file)] || 'application/octet-stream', 'cache-control': 'no-store' },
-			body: readFileSync(file) });
+		if (req.method !== 'GET' || p.startsWith('..') || !file.startsWith(dir) || !existsSync(file)) {
+			res.writeHead(404, { 'content-type': 'text/plain' });
+			res.end('not found');
+			return;
+		}
+		res.writeHead(200, { 'content-type': MIME[extname(file)] || 'application/octet-stream', 'cache-control': 'no-store' });
+		res.end(readFileSync(file));
 	});
+	await new Promise((resolve, reject) => {
+		srv.once('error', reject);
+		srv.listen(0, '0.0.0.0', resolve);
+	});
+	const port = srv.address().port;
+	return {
+		port,
+		url: (host) => `http://${host}:${port}/`,
+		close: () => new Promise((r) => { srv.closeAllConnections?.(); srv.close(() => r()); }),
+	};
 }

@@ -10,6 +10,7 @@ const OPT = {
 	h: Number(q.get('h') || 240),
 	fps: Number(q.get('fps') || 15),
 	cand: q.get('cand') ? q.get('cand').split(',') : null,
+	nortx: q.get('nortx') ? q.get('nortx').split(',') : [],
 };
 
 const logLines = [];
@@ -17,10 +18,28 @@ const log = (s) => { logLines.push(`${Date.now()} ${s}`); console.log(`[${OPT.di
 
 /* ParleyClient signals only 127.0.0.1 candidates; the participant behind the
    lossy link has no loopback path to the server, so with cand= exactly the
-   candidates on those addresses are signaled instead (and no other). */
+   candidates on those addresses are signaled instead (and no other).
+   nortx= lists participants whose video this page receives without RTX:
+   before each sub answer, their video transceivers get codec preferences
+   without rtx, so the answer refuses RTX there and the server must resend
+   lost packets as they were, on the media SSRC. */
 class LossClient extends ParleyClient {
 	makePc(name) {
 		const e = super.makePc(name);
+		if (name === 'sub' && OPT.nortx.length) {
+			const pc = e.pc;
+			const createAnswer = pc.createAnswer.bind(pc);
+			pc.createAnswer = async (...a) => {
+				const media = sdpMedia(pc.remoteDescription.sdp);
+				for (const t of pc.getTransceivers()) {
+					const m = media.find((x) => x.mid === t.mid);
+					if (!m || m.kind !== 'video' || !m.msid || !OPT.nortx.includes(m.msid.stream)) continue;
+					const codecs = RTCRtpReceiver.getCapabilities('video').codecs.filter((c) => !/\/rtx$/i.test(c.mimeType));
+					t.setCodecPreferences(codecs);
+				}
+				return createAnswer(...a);
+			};
+		}
 		if (!OPT.cand) return e;
 		const orig = e.pc.onicecandidate;
 		e.pc.onicecandidate = (x) => {
