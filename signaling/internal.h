@@ -81,6 +81,7 @@ struct pl_session {
 	bool in_media;       /* registered with the media workers */
 	json_t *tracks;      /* published tracks, as announced to others */
 	json_t *pub_req_id;  /* id of the offer being answered */
+	json_t *pub_sources; /* the last offer's `sources` (mid -> source) */
 	json_t *sub_req_id;  /* id of the last sub answer */
 };
 

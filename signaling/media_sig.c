@@ -55,10 +55,22 @@ static enum pl_proto_error error_code(int err)
 	}
 }
 
-static json_t *track_json(const struct pl_media_event *ev)
+/* The source the client named for the track's m-line in its offer
+ * (`sources`), else the default for its kind. */
+static const char *track_source(const struct pl_session *s, const struct pl_media_event *ev)
+{
+	json_t *v = s->pub_sources && ev->mid ? json_object_get(s->pub_sources, ev->mid) : NULL;
+	const char *src = json_string_value(v);
+
+	if (src && (!strcmp(src, "microphone") || !strcmp(src, "camera") || !strcmp(src, "screen")))
+		return src;
+	return ev->video ? "camera" : "microphone";
+}
+
+static json_t *track_json(const struct pl_session *s, const struct pl_media_event *ev)
 {
 	return json_pack("{s:s, s:s, s:s, s:b, s:s}", "id", ev->track_id, "kind",
-			 ev->video ? "video" : "audio", "source", ev->video ? "camera" : "microphone",
+			 ev->video ? "video" : "audio", "source", track_source(s, ev),
 			 "muted", 0, "mid", ev->mid ? ev->mid : "");
 }
 
@@ -92,7 +104,7 @@ static void on_track(struct pl_session *s, const struct pl_media_event *ev)
 	size_t i = find_track(s->tracks, ev->track_id);
 
 	if (ev->type == PL_MEDIA_EV_TRACK_ADDED && i == (size_t)-1) {
-		json_t *t = track_json(ev);
+		json_t *t = track_json(s, ev);
 		json_array_append(s->tracks, t);
 		broadcast_track(s, "added", t);
 		json_decref(t);
@@ -333,6 +345,11 @@ int pl_media_sig_offer(struct pl_session *s, json_t *msg, json_t *id)
 		return rc;
 	if (s->has_claims && !s->claims.publish)
 		return fail(s, id, PL_PROTO_FORBIDDEN, "this token does not allow publishing");
+	json_t *sources = json_object_get(msg, "sources");
+	if (sources && !json_is_object(sources))
+		return fail(s, id, PL_PROTO_BAD_REQUEST, "field 'sources' must be an object of mid -> source");
+	json_decref(s->pub_sources);
+	s->pub_sources = sources ? json_incref(sources) : NULL;
 	json_decref(s->pub_req_id);
 	s->pub_req_id = id ? json_incref(id) : NULL;
 	return media_rc(s, id, pl_media_offer(s->srv->media, s->id, json_string_value(sdp)));

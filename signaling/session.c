@@ -225,7 +225,8 @@ void pl_session_on_close(struct pl_session *s)
 	g_free(s->user), g_free(s->display), g_free(s->room_name);
 	s->user = s->display = s->room_name = NULL;
 	json_decref(s->tracks), json_decref(s->pub_req_id), json_decref(s->sub_req_id);
-	s->tracks = s->pub_req_id = s->sub_req_id = NULL;
+	json_decref(s->pub_sources);
+	s->tracks = s->pub_req_id = s->sub_req_id = s->pub_sources = NULL;
 }
 
 /* ---- chat ------------------------------------------------------------ */

@@ -1257,7 +1257,11 @@ export class Parley extends EventTarget {
 			this.stats.pubOffers++;
 			let ans;
 			try {
-				ans = await this._request({ type: 'offer', pc: 'pub', sdp: pc.localDescription.sdp });
+				// Extension (docs/protocol.md): which source each m-line carries.
+				const sources = {};
+				for (const sl of Object.values(this._slots))
+					if (sl.transceiver && sl.transceiver.mid != null && sl.track) sources[sl.transceiver.mid] = sl.source;
+				ans = await this._request({ type: 'offer', pc: 'pub', sdp: pc.localDescription.sdp, sources });
 			} catch (err) {
 				if (gen !== this._gen) return;
 				if ((err.code === 'conflict' || err.code === 'rate_limited') && tries < 5) {
