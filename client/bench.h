@@ -18,6 +18,7 @@
 /* One subcommand: `parley-bench NAME args...`.  main() returns the exit
  * status (0 success, 1 the run failed, 2 bad usage). */
 int pl_bench_chat_main(int argc, char **argv);
+int pl_bench_load_main(int argc, char **argv);
 
 /* ---- latency histogram -------------------------------------------------
  *
