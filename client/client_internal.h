@@ -57,7 +57,7 @@ struct pl_client_peer {
 	enum pl_client_pc pc;
 	struct pl_ice_transport *ice;
 	struct pl_dtls *dtls;
-	GSource *dtls_timer;
+	struct pl_dtls_timer dtls_timer;
 	struct pl_srtp *srtp_in, *srtp_out;
 	enum pl_srtp_profile profile;
 	char *cands[PL_CLIENT_MAX_CANDS]; /* local, "candidate:..." */

@@ -25,35 +25,10 @@ static const char *pc_name(const struct pl_client_peer *p)
 	return p->pc == PL_CLIENT_PC_PUB ? "pub" : "sub";
 }
 
-static void arm_dtls_timer(struct pl_client_peer *p);
-
-static gboolean on_dtls_timer(gpointer ud)
-{
-	struct pl_client_peer *p = ud;
-
-	g_source_unref(p->dtls_timer);
-	p->dtls_timer = NULL;
-	if (p->dtls && !p->failed) {
-		pl_dtls_on_timeout(p->dtls);
-		arm_dtls_timer(p);
-	}
-	return G_SOURCE_REMOVE;
-}
-
+/* Re-arms the DTLS retransmission timer after a DTLS call. */
 static void arm_dtls_timer(struct pl_client_peer *p)
 {
-	int64_t ms = p->dtls ? pl_dtls_timeout_ms(p->dtls) : -1;
-
-	if (p->dtls_timer) {
-		g_source_destroy(p->dtls_timer);
-		g_source_unref(p->dtls_timer);
-		p->dtls_timer = NULL;
-	}
-	if (ms < 0 || p->failed)
-		return;
-	p->dtls_timer = g_timeout_source_new((guint)ms);
-	g_source_set_callback(p->dtls_timer, on_dtls_timer, p, NULL);
-	g_source_attach(p->dtls_timer, p->c->loop->ctx);
+	pl_dtls_timer_arm(&p->dtls_timer, p->failed ? NULL : p->dtls, p->c->loop->ctx);
 }
 
 static void dtls_send(void *ud, const uint8_t *buf, size_t len)
@@ -218,10 +193,7 @@ void pl_client_peer_destroy(struct pl_client_peer *p)
 {
 	if (!p)
 		return;
-	if (p->dtls_timer) {
-		g_source_destroy(p->dtls_timer);
-		g_source_unref(p->dtls_timer);
-	}
+	pl_dtls_timer_cancel(&p->dtls_timer);
 	pl_dtls_destroy(p->dtls);
 	pl_srtp_destroy(p->srtp_in);
 	pl_srtp_destroy(p->srtp_out);

@@ -85,6 +85,19 @@ int pl_dtls_handle(struct pl_dtls *d, const uint8_t *buf, size_t len);
 int64_t pl_dtls_timeout_ms(struct pl_dtls *d);
 void pl_dtls_on_timeout(struct pl_dtls *d);
 bool pl_dtls_is_connected(const struct pl_dtls *d);
+/* The retransmission timer on a GLib main context: after every
+ * pl_dtls_start/pl_dtls_handle call pl_dtls_timer_arm(t, d, ctx) (ctx a
+ * GMainContext *); when due it calls pl_dtls_on_timeout and re-arms
+ * itself while pl_dtls_timeout_ms says a timer is needed.  Cancel it before
+ * destroying d.  Zero-initialised storage is an idle timer. */
+struct pl_dtls_timer {
+	void *source;      /* GSource *, NULL when idle */
+	struct pl_dtls *dtls;
+	void *ctx;
+};
+void pl_dtls_timer_arm(struct pl_dtls_timer *t, struct pl_dtls *d, void *ctx);
+void pl_dtls_timer_cancel(struct pl_dtls_timer *t);
+
 /* Sends close_notify (when connected) and frees.  NULL is a no-op. */
 void pl_dtls_destroy(struct pl_dtls *d);
 

@@ -53,7 +53,7 @@ struct pl_peer {
 	enum pl_media_pc pc;
 	struct pl_ice_transport *ice;
 	struct pl_dtls *dtls;
-	GSource *dtls_timer;
+	struct pl_dtls_timer dtls_timer;
 	struct pl_srtp *srtp_in, *srtp_out;
 	bool gathering_done;
 	bool remote_set;          /* remote ICE credentials known */
