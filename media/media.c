@@ -83,6 +83,14 @@ int pl_media_create(const struct pl_media_config *cfg, struct pl_media **out)
 	m->keys = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, NULL);
 	m->rooms = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	rc = pl_srtp_global_init();
+	if (rc == 0 && cfg->srtp_engine) {
+		enum pl_srtp_engine e;
+		if ((rc = pl_srtp_engine_parse(cfg->srtp_engine, &e)) == 0)
+			pl_srtp_set_engine(e);
+		else
+			PL_LOG(PL_LOG_ERROR, "media", "unknown SRTP engine '%s' (builtin, libsrtp)",
+			       cfg->srtp_engine);
+	}
 	if (rc == 0)
 		rc = load_cert(cfg, &m->cert);
 	if (rc == 0)

@@ -36,6 +36,7 @@ struct pl_media_config {
 	const char *key_path;          /* PEM; NULL = data_dir/dtls-key.pem */
 	const char *data_dir;          /* where a generated certificate is kept */
 	size_t max_sdp_bytes;          /* 0 = 65536 */
+	const char *srtp_engine;       /* "builtin" (NULL) or "libsrtp" */
 };
 
 enum pl_media_pc {

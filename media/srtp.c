@@ -1,62 +1,38 @@
-/* media/srtp.c: SRTP/SRTCP protection for one direction of a transport.
- *
- * Each pl_srtp owns one libsrtp2 session with a single wildcard stream
- * template: ssrc_any_inbound for the receiving direction, whose first
- * authenticated packet from a new SSRC clones the template, and
- * ssrc_any_outbound for the sending direction.  A transport holds two of
- * them, made from the keys DTLS exported (media/dtls.c).  Inbound sessions
- * keep a replay window of 1024 packets, wide enough for the reordering a
- * burst of NACKed retransmissions causes; outbound sessions allow the same
- * index to be protected again, because resending a NACKed packet with its
- * original sequence number is exactly that (RFC 4588 RTX uses its own
- * stream, but plain retransmission does not).
- *
- * Only two profiles exist here: AES_CM_128_HMAC_SHA1_80, which every
- * WebRTC stack offers, and AEAD_AES_128_GCM, which is several times
- * cheaper per packet and which Chromium prefers.  libsrtp wants the master
- * key and the master salt as one buffer, key first.
- *
- * Packets are transformed in place in the caller's buffer, which must have
- * PL_SRTP_MAX_TRAILER bytes of room after the packet; nothing is allocated
- * per packet (libsrtp allocates once per new SSRC, when it clones the
- * template).  A session belongs to the media worker thread that owns its
- * transport; only pl_srtp_global_init() is thread-safe.  Nothing here logs
- * key material, and libsrtp's own log lines are routed to PL_LOG under
- * the "srtp" tag.
+/* media/srtp.c: SRTP/SRTCP sessions (media/srtp.h), dispatching to one of
+ * two engines (media/srtp_engine.h): Parley's own on OpenSSL
+ * (srtp_own.c, the default: several times cheaper per packet than
+ * Debian's NSS-backed libsrtp2) or libsrtp2 (srtp_lib.c).  The engine is
+ * chosen once per process, before the first session; both produce the
+ * same bytes, so the two ends of a call need not agree on it.  Arguments
+ * are checked here once for both engines.
  */
 #include "media/srtp.h"
+#include "media/srtp_engine.h"
 
-#include <limits.h>
-#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <srtp2/srtp.h>
-
 #include "common/err.h"
-#include "common/log.h"
 
 #define RTP_HEADER_BYTES 12
 #define RTCP_HEADER_BYTES 8
-#define REPLAY_WINDOW_PACKETS 1024
-
-/* The larger of the two profiles' key||salt lengths. */
-#define MASTER_MAX_BYTES SRTP_AES_ICM_128_KEY_LEN_WSALT
-_Static_assert(MASTER_MAX_BYTES >= SRTP_AES_GCM_128_KEY_LEN_WSALT, "master buffer too small");
-_Static_assert(PL_SRTP_MAX_TRAILER >= SRTP_MAX_TRAILER_LEN + 4, "SRTCP trailer does not fit");
 
 struct pl_srtp {
-	srtp_t session;
 	enum pl_srtp_profile profile;
 	bool inbound;
+	struct pl_srtp_own *own;        /* exactly one of own, lib */
+	struct pl_srtp_lib *lib;
 };
+
+static atomic_int engine = PL_SRTP_ENGINE_BUILTIN;
 
 size_t pl_srtp_key_len(enum pl_srtp_profile p)
 {
 	switch (p) {
 	case PL_SRTP_AES128_CM_SHA1_80:
 	case PL_SRTP_AEAD_AES_128_GCM:
-		return SRTP_AES_128_KEY_LEN;
+		return 16;
 	}
 	return 0;
 }
@@ -65,9 +41,9 @@ size_t pl_srtp_salt_len(enum pl_srtp_profile p)
 {
 	switch (p) {
 	case PL_SRTP_AES128_CM_SHA1_80:
-		return SRTP_SALT_LEN;
+		return 14;
 	case PL_SRTP_AEAD_AES_128_GCM:
-		return SRTP_AEAD_SALT_LEN;
+		return 12;
 	}
 	return 0;
 }
@@ -83,94 +59,73 @@ const char *pl_srtp_profile_name(enum pl_srtp_profile p)
 	return "unknown";
 }
 
-/* ---- process-wide initialisation ---------------------------------------- */
-
-static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-static srtp_err_status_t init_status = srtp_err_status_init_fail;
-
-/* libsrtp reports per-packet conditions (SSRC collisions, key usage
- * limits) through this hook.  They are data-plane events, so they stay at
- * DEBUG unless libsrtp itself calls them errors. */
-static void log_from_libsrtp(srtp_log_level_t level, const char *msg, void *data)
+int pl_srtp_engine_parse(const char *name, enum pl_srtp_engine *out)
 {
-	enum pl_log_level l = level == srtp_log_level_error ? PL_LOG_WARN : PL_LOG_DEBUG;
-
-	(void)data;
-	PL_LOG(l, "srtp", "libsrtp: %s", msg);
+	if (!name || !out)
+		return PL_EINVAL;
+	if (strcmp(name, "builtin") == 0)
+		*out = PL_SRTP_ENGINE_BUILTIN;
+	else if (strcmp(name, "libsrtp") == 0)
+		*out = PL_SRTP_ENGINE_LIBSRTP;
+	else
+		return PL_EINVAL;
+	return 0;
 }
 
-static void init_libsrtp(void)
+const char *pl_srtp_engine_name(enum pl_srtp_engine e)
 {
-	init_status = srtp_init();
-	if (init_status == srtp_err_status_ok)
-		srtp_install_log_handler(log_from_libsrtp, NULL);
-	else
-		PL_LOG(PL_LOG_ERROR, "srtp", "srtp_init failed (libsrtp status %d)", (int)init_status);
+	return e == PL_SRTP_ENGINE_LIBSRTP ? "libsrtp" : "builtin";
+}
+
+void pl_srtp_set_engine(enum pl_srtp_engine e)
+{
+	atomic_store(&engine, e == PL_SRTP_ENGINE_LIBSRTP ? PL_SRTP_ENGINE_LIBSRTP
+							 : PL_SRTP_ENGINE_BUILTIN);
+}
+
+enum pl_srtp_engine pl_srtp_get_engine(void)
+{
+	return (enum pl_srtp_engine)atomic_load(&engine);
 }
 
 int pl_srtp_global_init(void)
 {
-	if (pthread_once(&init_once, init_libsrtp) != 0)
-		return PL_EIO;
-	return init_status == srtp_err_status_ok ? 0 : PL_EIO;
-}
-
-/* ---- sessions ----------------------------------------------------------- */
-
-static bool set_crypto_policy(srtp_policy_t *pol, enum pl_srtp_profile p)
-{
-	switch (p) {
-	case PL_SRTP_AES128_CM_SHA1_80:
-		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol->rtp);
-		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol->rtcp);
-		return true;
-	case PL_SRTP_AEAD_AES_128_GCM:
-		srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol->rtp);
-		srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol->rtcp);
-		return true;
-	}
-	return false;
+	/* libsrtp is initialised even when unused: cheap, and a session of
+	 * either engine can then be made at any time (the tests do). */
+	return pl_srtp_lib_global_init();
 }
 
 int pl_srtp_create(enum pl_srtp_profile p, const uint8_t *key, size_t key_len,
 		   const uint8_t *salt, size_t salt_len, bool inbound, struct pl_srtp **out)
 {
-	uint8_t master[MASTER_MAX_BYTES];
-	srtp_policy_t pol;
-	srtp_err_status_t st;
+	return pl_srtp_create_with(pl_srtp_get_engine(), p, key, key_len, salt, salt_len, inbound,
+				   out);
+}
+
+int pl_srtp_create_with(enum pl_srtp_engine e, enum pl_srtp_profile p, const uint8_t *key,
+			size_t key_len, const uint8_t *salt, size_t salt_len, bool inbound,
+			struct pl_srtp **out)
+{
+	bool gcm = p == PL_SRTP_AEAD_AES_128_GCM;
 	struct pl_srtp *s;
+	int rc;
 
 	if (!out || !key || !salt || pl_srtp_key_len(p) == 0)
 		return PL_EINVAL;
 	if (key_len != pl_srtp_key_len(p) || salt_len != pl_srtp_salt_len(p))
 		return PL_EINVAL;
-	if (pl_srtp_global_init() != 0)
+	if (!(s = calloc(1, sizeof(*s))))
 		return PL_EIO;
-	memset(&pol, 0, sizeof(pol));
-	if (!set_crypto_policy(&pol, p))
-		return PL_EINVAL;
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return PL_EIO;
-	memcpy(master, key, key_len);
-	memcpy(master + key_len, salt, salt_len);
-	pol.ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
-	pol.key = master;
-	pol.window_size = REPLAY_WINDOW_PACKETS;
-	pol.allow_repeat_tx = inbound ? 0 : 1;
-	pol.next = NULL;
-	/* libsrtp derives its session keys from the master during
-	 * srtp_create() and keeps no pointer to it. */
-	st = srtp_create(&s->session, &pol);
-	explicit_bzero(master, sizeof(master));
-	if (st != srtp_err_status_ok) {
-		PL_LOG(PL_LOG_WARN, "srtp", "srtp_create(%s) failed (libsrtp status %d)",
-		       pl_srtp_profile_name(p), (int)st);
-		free(s);
-		return PL_EIO;
-	}
 	s->profile = p;
 	s->inbound = inbound;
+	if (e == PL_SRTP_ENGINE_LIBSRTP)
+		rc = pl_srtp_lib_create(gcm, key, key_len, salt, salt_len, inbound, &s->lib);
+	else
+		rc = pl_srtp_own_create(gcm, key, salt, salt_len, inbound, &s->own);
+	if (rc < 0) {
+		free(s);
+		return rc == PL_EINVAL ? PL_EINVAL : PL_EIO;
+	}
 	*out = s;
 	return 0;
 }
@@ -179,64 +134,34 @@ void pl_srtp_destroy(struct pl_srtp *s)
 {
 	if (!s)
 		return;
-	if (s->session)
-		srtp_dealloc(s->session);
+	pl_srtp_own_destroy(s->own);
+	pl_srtp_lib_destroy(s->lib);
 	free(s);
-}
-
-/* ---- per packet --------------------------------------------------------- */
-
-/* Authentication failures and replays are what an attacker or a confused
- * peer produces; callers count them apart from malformed packets. */
-static int map_unprotect_status(srtp_err_status_t st)
-{
-	switch (st) {
-	case srtp_err_status_ok:
-		return 0;
-	case srtp_err_status_auth_fail:
-		return PL_EAUTH;
-	case srtp_err_status_replay_fail:
-	case srtp_err_status_replay_old:
-		return PL_EEXIST;
-	default:
-		return PL_EPROTO;
-	}
 }
 
 static int protect(struct pl_srtp *s, uint8_t *buf, size_t *len, size_t cap, bool rtcp)
 {
-	srtp_err_status_t st;
-	int n;
-
 	if (!s || !buf || !len || s->inbound)
 		return PL_EINVAL;
-	if (*len > (size_t)INT_MAX - PL_SRTP_MAX_TRAILER || cap < *len + PL_SRTP_MAX_TRAILER)
+	if (*len > SIZE_MAX - PL_SRTP_MAX_TRAILER || cap < *len + PL_SRTP_MAX_TRAILER)
 		return PL_EINVAL;
 	if (*len < (rtcp ? RTCP_HEADER_BYTES : RTP_HEADER_BYTES))
 		return PL_EPROTO;
-	n = (int)*len;
-	st = rtcp ? srtp_protect_rtcp(s->session, buf, &n) : srtp_protect(s->session, buf, &n);
-	if (st != srtp_err_status_ok)
-		return PL_EPROTO;
-	*len = (size_t)n;
-	return 0;
+	if (s->lib)
+		return pl_srtp_lib_protect(s->lib, buf, len, rtcp);
+	return rtcp ? pl_srtp_own_protect_rtcp(s->own, buf, len) : pl_srtp_own_protect(s->own, buf, len);
 }
 
 static int unprotect(struct pl_srtp *s, uint8_t *buf, size_t *len, bool rtcp)
 {
-	srtp_err_status_t st;
-	int n;
-
 	if (!s || !buf || !len || !s->inbound)
 		return PL_EINVAL;
-	if (*len > INT_MAX || *len < (rtcp ? RTCP_HEADER_BYTES : RTP_HEADER_BYTES))
+	if (*len < (rtcp ? RTCP_HEADER_BYTES : RTP_HEADER_BYTES))
 		return PL_EPROTO;
-	n = (int)*len;
-	st = rtcp ? srtp_unprotect_rtcp(s->session, buf, &n) : srtp_unprotect(s->session, buf, &n);
-	if (st != srtp_err_status_ok)
-		return map_unprotect_status(st);
-	*len = (size_t)n;
-	return 0;
+	if (s->lib)
+		return pl_srtp_lib_unprotect(s->lib, buf, len, rtcp);
+	return rtcp ? pl_srtp_own_unprotect_rtcp(s->own, buf, len)
+		    : pl_srtp_own_unprotect(s->own, buf, len);
 }
 
 int pl_srtp_protect(struct pl_srtp *s, uint8_t *buf, size_t *len, size_t cap)

@@ -61,6 +61,7 @@ void pl_config_release(struct pl_config *cfg)
 	g_free(cfg->public_ip);
 	g_free(cfg->dtls_cert);
 	g_free(cfg->dtls_key);
+	g_free(cfg->srtp_engine);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -125,6 +126,7 @@ static const struct key_spec keys[] = {
 	{ "media", "dtls_cert", K_STR, OFF(dtls_cert), 0, 0 },
 	{ "media", "dtls_key", K_STR, OFF(dtls_key), 0, 0 },
 	{ "media", "max_sdp_bytes", K_INT, OFF(max_sdp_bytes), 1024, 65536 }, /* PL_SDP_MAX_BYTES */
+	{ "media", "srtp_engine", K_STR, OFF(srtp_engine), 0, 0 },
 };
 
 static const struct key_spec *find_key(const char *group, const char *key)

@@ -45,6 +45,7 @@ struct pl_config {
 	int rtp_port_min, rtp_port_max;
 	char *dtls_cert, *dtls_key; /* PEM files; NULL = generated in data_dir */
 	int max_sdp_bytes;
+	char *srtp_engine;          /* "builtin" or "libsrtp"; NULL = builtin */
 };
 
 /* Fills *cfg with the built-in defaults.  Release with pl_config_release. */

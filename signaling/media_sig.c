@@ -205,6 +205,7 @@ int pl_media_sig_start(struct pl_server *srv)
 		.key_path = cfg->dtls_key,
 		.data_dir = cfg->data_dir,
 		.max_sdp_bytes = (size_t)cfg->max_sdp_bytes,
+		.srtp_engine = cfg->srtp_engine,
 	};
 	rc = pl_media_create(&mc, &srv->media);
 	g_strfreev(addrs);

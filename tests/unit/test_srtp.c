@@ -5,7 +5,11 @@
  * B.3 master key and salt, AES-GCM with key 00..0f and salt a0..ab, for one
  * RTP and one RTCP packet each.  The rest are properties: round trips for
  * both profiles and both packet kinds, and each way an inbound packet can
- * be refused (tampered, replayed, too old, wrong key, malformed).
+ * be refused (tampered, replayed, too old, wrong key, malformed).  Every
+ * test runs on both engines (the built-in one and libsrtp), and the
+ * interop tests make one engine protect what the other unprotects:
+ * CSRCs and header extensions, sequence wrap (rollover counter), loss,
+ * reordering inside the window, many SSRCs, SRTCP.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -462,7 +466,139 @@ static void test_srtp_outbound_repeat_allowed(void **state)
 	}
 }
 
-int main(void)
+/* ---- the two engines against each other --------------------------------- */
+
+static struct pl_srtp *engine_session(enum pl_srtp_engine e, enum pl_srtp_profile p, bool inbound)
+{
+	uint8_t key[16], salt[14];
+	struct pl_srtp *s = NULL;
+
+	fill_key(key, salt, 42);
+	assert_int_equal(pl_srtp_create_with(e, p, key, 16, salt, pl_srtp_salt_len(p), inbound, &s), 0);
+	return s;
+}
+
+/* An RTP packet with two CSRCs and a one-byte-header extension. */
+static size_t make_rtp_ext(uint8_t *buf, uint16_t seq, uint32_t ssrc, size_t payload_len)
+{
+	size_t n = make_rtp(buf, seq, ssrc, 0), h;
+
+	buf[0] = 0x80 | 0x10 | 2;
+	memset(buf + 12, 0xC5, 8); /* CSRCs */
+	h = 20;
+	buf[h] = 0xBE, buf[h + 1] = 0xDE, buf[h + 2] = 0, buf[h + 3] = 2;
+	buf[h + 4] = 0x10, buf[h + 5] = (uint8_t)seq; /* id 1, len 1 */
+	buf[h + 6] = buf[h + 7] = 0;
+	buf[h + 8] = 0x31, buf[h + 9] = 0xAA, buf[h + 10] = (uint8_t)(seq >> 8), buf[h + 11] = 0;
+	h += 12;
+	for (size_t i = 0; i < payload_len; i++)
+		buf[h + i] = (uint8_t)(i * 13 + seq);
+	(void)n;
+	return h + payload_len;
+}
+
+static void interop_one_way(enum pl_srtp_engine te, enum pl_srtp_engine re, enum pl_srtp_profile p)
+{
+	struct pl_srtp *tx = engine_session(te, p, false), *rx = engine_session(re, p, true);
+	alignas(8) uint8_t buf[PKT_CAP], want[PKT_CAP];
+	/* From 65000 across the wrap to past 66000, with ~5 % never sent and
+	 * each run of 8 delivered backwards (reordering inside the window). */
+	uint16_t seqs[1200];
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < 1200; i++) {
+		uint16_t seq = (uint16_t)(65000u + i);
+		if (i % 19 == 7)
+			continue;
+		seqs[n++] = seq;
+	}
+	for (size_t base = 0; base < n; base += 8) {
+		size_t end = base + 8 < n ? base + 8 : n;
+		uint8_t pkts[8][PKT_CAP];
+		size_t lens[8];
+		for (size_t i = base; i < end; i++) {
+			size_t l = (i & 1) ? make_rtp_ext(pkts[i - base], seqs[i], 0xA1B2C3D4u, 100 + i % 900)
+					   : make_rtp(pkts[i - base], seqs[i], 0xA1B2C3D4u, 100 + i % 900);
+			assert_int_equal(pl_srtp_protect(tx, pkts[i - base], &l, PKT_CAP), 0);
+			lens[i - base] = l;
+		}
+		for (size_t i = end; i-- > base;) {
+			size_t l = lens[i - base];
+			size_t wl = (i & 1) ? make_rtp_ext(want, seqs[i], 0xA1B2C3D4u, 100 + i % 900)
+					    : make_rtp(want, seqs[i], 0xA1B2C3D4u, 100 + i % 900);
+			memcpy(buf, pkts[i - base], l);
+			assert_int_equal(pl_srtp_unprotect(rx, buf, &l), 0);
+			assert_int_equal(l, wl);
+			assert_memory_equal(buf, want, l);
+		}
+	}
+	/* Many SSRCs on one session, and SRTCP both ways of the pair. */
+	for (uint32_t k = 0; k < 100; k++) {
+		size_t l = make_rtp(buf, (uint16_t)(k * 7), 0x1000 + k, 200);
+		assert_int_equal(pl_srtp_protect(tx, buf, &l, PKT_CAP), 0);
+		assert_int_equal(pl_srtp_unprotect(rx, buf, &l), 0);
+		l = make_rtcp_rr(buf, 0x2000 + k % 5);
+		assert_int_equal(pl_srtp_protect_rtcp(tx, buf, &l, PKT_CAP), 0);
+		assert_int_equal(pl_srtp_unprotect_rtcp(rx, buf, &l), 0);
+		make_rtcp_rr(want, 0x2000 + k % 5);
+		assert_int_equal(l, 32);
+		assert_memory_equal(buf, want, l);
+	}
+	pl_srtp_destroy(tx);
+	pl_srtp_destroy(rx);
+}
+
+static void test_srtp_engines_interoperate(void **state)
+{
+	for (size_t i = 0; i < N_PROFILES; i++) {
+		interop_one_way(PL_SRTP_ENGINE_BUILTIN, PL_SRTP_ENGINE_LIBSRTP, profiles[i]);
+		interop_one_way(PL_SRTP_ENGINE_LIBSRTP, PL_SRTP_ENGINE_BUILTIN, profiles[i]);
+		interop_one_way(PL_SRTP_ENGINE_BUILTIN, PL_SRTP_ENGINE_BUILTIN, profiles[i]);
+	}
+}
+
+/* Both engines turn the same packet into the same bytes. */
+static void test_srtp_engines_same_bytes(void **state)
+{
+	for (size_t i = 0; i < N_PROFILES; i++) {
+		struct pl_srtp *a = engine_session(PL_SRTP_ENGINE_BUILTIN, profiles[i], false);
+		struct pl_srtp *b = engine_session(PL_SRTP_ENGINE_LIBSRTP, profiles[i], false);
+		for (uint32_t k = 0; k < 300; k++) {
+			alignas(8) uint8_t x[PKT_CAP], y[PKT_CAP];
+			uint16_t seq = (uint16_t)(65400u + k * 3);
+			size_t lx = make_rtp_ext(x, seq, 0xFEEDu, 1 + k), ly = make_rtp_ext(y, seq, 0xFEEDu, 1 + k);
+			assert_int_equal(pl_srtp_protect(a, x, &lx, PKT_CAP), 0);
+			assert_int_equal(pl_srtp_protect(b, y, &ly, PKT_CAP), 0);
+			assert_int_equal(lx, ly);
+			assert_memory_equal(x, y, lx);
+		}
+		pl_srtp_destroy(a);
+		pl_srtp_destroy(b);
+	}
+}
+
+/* Forged packets from unknown SSRCs are refused and leave no state: the
+ * real stream that follows is unaffected. */
+static void test_srtp_forged_ssrcs_refused(void **state)
+{
+	for (size_t i = 0; i < N_PROFILES; i++) {
+		struct pl_srtp *tx = engine_session(PL_SRTP_ENGINE_BUILTIN, profiles[i], false);
+		struct pl_srtp *rx = engine_session(PL_SRTP_ENGINE_BUILTIN, profiles[i], true);
+		alignas(8) uint8_t buf[PKT_CAP];
+		for (uint32_t k = 0; k < 20000; k++) {
+			size_t l = make_rtp(buf, (uint16_t)k, 0x9000000u + k, 60);
+			l += rtp_overhead(profiles[i]);
+			assert_int_equal(pl_srtp_unprotect(rx, buf, &l), PL_EAUTH);
+		}
+		size_t l = make_rtp(buf, 5, 0x42, 60);
+		assert_int_equal(pl_srtp_protect(tx, buf, &l, PKT_CAP), 0);
+		assert_int_equal(pl_srtp_unprotect(rx, buf, &l), 0);
+		pl_srtp_destroy(tx);
+		pl_srtp_destroy(rx);
+	}
+}
+
+static int run_all(enum pl_srtp_engine e)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_srtp_key_salt_table),
@@ -477,7 +613,18 @@ int main(void)
 		cmocka_unit_test(test_srtp_room_and_direction),
 		cmocka_unit_test(test_srtp_malformed_is_eproto),
 		cmocka_unit_test(test_srtp_outbound_repeat_allowed),
+		cmocka_unit_test(test_srtp_engines_interoperate),
+		cmocka_unit_test(test_srtp_engines_same_bytes),
+		cmocka_unit_test(test_srtp_forged_ssrcs_refused),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, NULL);
+	pl_srtp_set_engine(e);
+	return cmocka_run_group_tests_name(pl_srtp_engine_name(e), tests, group_setup, NULL);
+}
+
+int main(void)
+{
+	int failed = run_all(PL_SRTP_ENGINE_BUILTIN);
+
+	return failed + run_all(PL_SRTP_ENGINE_LIBSRTP);
 }
