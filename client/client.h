@@ -77,6 +77,12 @@ struct pl_client_participant {
 	const char *id, *display, *user;
 };
 
+enum pl_client_reconnect {
+	PL_CLIENT_RECONNECTING = 1,     /* the WebSocket dropped: retrying */
+	PL_CLIENT_RECONNECTED,          /* joined again, pub renegotiating */
+	PL_CLIENT_RECONNECT_FAILED,     /* the server refused the rejoin */
+};
+
 struct pl_client_track {
 	const char *participant;        /* publisher's participant id */
 	const char *id;
@@ -109,8 +115,11 @@ struct pl_client_callbacks {
 	/* The WebSocket is open. */
 	void (*connected)(struct pl_client *c, void *ud);
 	/* The WebSocket closed or could not open; err is PL_ECLOSED or PL_EIO.
-	 * Media connections stay up until pl_client_destroy(). */
+	 * Without reconnection, media connections stay up until
+	 * pl_client_destroy(); with it (the default, once joined), they are
+	 * closed and `reconnect` follows. */
 	void (*disconnected)(struct pl_client *c, void *ud, int err);
+	/* Again after each reconnection, with the new participant id. */
 	void (*joined)(struct pl_client *c, void *ud, const char *room,
 		       const struct pl_client_participant *you,
 		       const struct pl_client_participant *others, size_t n_others,
@@ -137,6 +146,13 @@ struct pl_client_callbacks {
 	void (*keyframe_request)(struct pl_client *c, void *ud);
 	/* A remote frame; frames are assembled only when this is set. */
 	void (*frame)(struct pl_client *c, void *ud, const struct pl_client_frame *f);
+	/* Reconnection (see pl_client_config.no_reconnect): RECONNECTING
+	 * before each attempt (attempt 1, 2, ..., delay_ms until it starts),
+	 * RECONNECTED once the room is joined again (after `joined`), FAILED
+	 * when the server refused the rejoin for good (unauthorized,
+	 * bad_request, forbidden): the client then stays disconnected. */
+	void (*reconnect)(struct pl_client *c, void *ud, enum pl_client_reconnect ev,
+			  unsigned attempt, unsigned delay_ms);
 };
 
 struct pl_client_config {
@@ -151,6 +167,18 @@ struct pl_client_config {
 	 * as they arrive on sub / before they leave on pub (RTCP and DTLS are
 	 * spared), to exercise NACK and RTX repair; 0: none. */
 	double drop_in_pct, drop_out_pct;
+	/* Reconnect.  Once joined, a WebSocket that drops (server restart,
+	 * network) is reopened after a backoff of reconnect_min_ms doubling
+	 * up to reconnect_max_ms (0: 250 and 5000), each +-25 % at random; the
+	 * client joins the same room with the same display/token/user, offers
+	 * a new pub with the same tracks and answers the server's new sub.
+	 * The server forgets a participant whose socket closes, so both peer
+	 * connections are made anew (new ICE and DTLS) and the participant id
+	 * changes.  Meanwhile sends return PL_EBUSY (frames are dropped) and
+	 * requests PL_ECLOSED.  pl_client_leave() and pl_client_destroy()
+	 * never reconnect; no_reconnect turns it off. */
+	bool no_reconnect;
+	unsigned reconnect_min_ms, reconnect_max_ms;
 };
 
 /* Creates a client (not connected).  Returns 0, PL_EINVAL (URL), PL_EIO. */
@@ -219,6 +247,8 @@ struct pl_client_stats {
 	uint64_t nacks_sent, srtp_errors;
 	uint64_t dropped_in, dropped_out; /* by the test impairment */
 	size_t n_streams;               /* streams now known, active or not */
+	uint32_t reconnects;            /* successful rejoins */
+	bool reconnecting;              /* the WebSocket is down, retrying */
 };
 
 /* Fills *st and up to cap stream entries (streams may be NULL with cap 0);

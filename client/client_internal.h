@@ -246,6 +246,12 @@ struct pl_client {
 	struct pl_client_sig sig;
 	uint32_t next_req;
 	uint32_t join_req;
+	/* Reconnect (client.c): the join to repeat and the retry state. */
+	bool reconnect_off, left, ever_open, reconnecting;
+	unsigned rc_min_ms, rc_max_ms, rc_attempt;
+	uint32_t reconnects;
+	GSource *rc_timer;
+	char *rj_room, *rj_display, *rj_token, *rj_user;
 	int64_t created_us, join_sent_us, join_us, pub_us, sub_us;
 	char *pid, *room;
 	uint64_t sess_id, sess_version;
@@ -264,6 +270,21 @@ struct pl_client {
 
 /* True when the impairment stage drops this packet (threshold 0: never). */
 bool pl_client_drop(struct pl_client *c, uint32_t threshold);
+
+/* Reconnect (client.c): the WebSocket was lost (after `disconnected`);
+ * a message arrived (before it is dispatched). */
+void pl_client_on_sig_lost(struct pl_client *c);
+void pl_client_on_message(struct pl_client *c, const char *type, json_t *msg);
+/* client_sig.c: back to SIG_IDLE with nothing queued, for a new connect;
+ * pl_client_sig_abort closes the socket without callbacks. */
+void pl_client_sig_reset(struct pl_client_sig *s);
+void pl_client_sig_abort(struct pl_client_sig *s);
+/* client_pub.c: drop the pub connection but keep the tracks (SSRCs,
+ * sequence numbers); restart offers them again on a new connection. */
+void pl_client_pub_detach(struct pl_client *c);
+int pl_client_pub_restart(struct pl_client *c);
+/* client_sub.c: drop the sub connection; its streams join the totals. */
+void pl_client_sub_reset(struct pl_client *c);
 
 /* The next request id (never 0). */
 uint32_t pl_client_next_req(struct pl_client *c);

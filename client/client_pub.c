@@ -57,7 +57,7 @@ int pl_client_pub_start(struct pl_client *c, bool audio, bool video)
 {
 	struct pl_client_pub *pub = &c->pub;
 
-	if (pub->peer)
+	if (pub->peer || pub->has_audio || pub->has_video)
 		return PL_EEXIST;
 	pub->has_audio = audio;
 	pub->has_video = video;
@@ -66,6 +66,18 @@ int pl_client_pub_start(struct pl_client *c, bool audio, bool video)
 	if (video)
 		out_init(&pub->video, true);
 	pub->rtcp_ssrc = g_random_int();
+	return pl_client_pub_restart(c);
+}
+
+/* A new pub connection for the tracks we have (first publish, or again
+ * after a reconnect: the server forgot the old one). */
+int pl_client_pub_restart(struct pl_client *c)
+{
+	struct pl_client_pub *pub = &c->pub;
+
+	if (pub->peer || (!pub->has_audio && !pub->has_video))
+		return 0;
+	pub->offer_sent = pub->answered = false;
 	pub->peer = pl_client_peer_create(c, PL_CLIENT_PC_PUB);
 	if (!pub->peer)
 		return PL_EIO;
@@ -76,6 +88,14 @@ int pl_client_pub_start(struct pl_client *c, bool audio, bool video)
 	if (pub->peer->gathering_done)
 		pl_client_pub_send_offer(c);
 	return 0;
+}
+
+void pl_client_pub_detach(struct pl_client *c)
+{
+	pl_client_peer_destroy(c->pub.peer);
+	c->pub.peer = NULL;
+	c->pub.offer_sent = c->pub.answered = false;
+	c->pub.offer_req = 0;
 }
 
 void pl_client_pub_release(struct pl_client *c)
@@ -94,7 +114,9 @@ void pl_client_pub_send_offer(struct pl_client *c)
 	char *text = NULL;
 	json_t *msg;
 
-	if (pub->offer_sent || !pub->peer)
+	/* Not before we are in the room (the server refuses it); `joined`
+	 * sends it (pl_client_on_message). */
+	if (pub->offer_sent || !pub->peer || !c->pid)
 		return;
 	pl_client_sdp_local_fill(c, pub->peer, &l);
 	offer = pl_client_sdp_pub_offer(pub, &l);

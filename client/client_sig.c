@@ -58,10 +58,8 @@ int pl_client_sig_init(struct pl_client_sig *s, const char *url, bool tls_insecu
 	return 0;
 }
 
-void pl_client_sig_release(struct pl_client_sig *s)
+void pl_client_sig_abort(struct pl_client_sig *s)
 {
-	struct sig_msg *m;
-
 	if (s->wsi) {
 		/* lws closes the socket on its next service; no callback of
 		 * ours will see this wsi again. */
@@ -69,8 +67,31 @@ void pl_client_sig_release(struct pl_client_sig *s)
 		lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 		s->wsi = NULL;
 	}
+	s->state = SIG_CLOSED;
+}
+
+static void drop_queue(struct pl_client_sig *s)
+{
+	struct sig_msg *m;
+
 	while ((m = g_queue_pop_head(&s->out)) != NULL)
 		g_free(m);
+	s->out_bytes = 0;
+}
+
+void pl_client_sig_reset(struct pl_client_sig *s)
+{
+	pl_client_sig_abort(s);
+	drop_queue(s);
+	if (s->rx)
+		g_string_truncate(s->rx, 0);
+	s->state = SIG_IDLE;
+}
+
+void pl_client_sig_release(struct pl_client_sig *s)
+{
+	pl_client_sig_abort(s);
+	drop_queue(s);
 	if (s->rx)
 		g_string_free(s->rx, TRUE);
 	s->rx = NULL;
@@ -182,6 +203,10 @@ static void on_receive(struct pl_client *c, struct lws *wsi, const char *in, siz
 		return;
 	}
 	pl_client_msg_dispatch(c, msg);
+	/* After the application saw it (`joined` before RECONNECTED); the
+	 * reconnect logic may close this socket, which is safe here: the wsi
+	 * is only marked for closing. */
+	pl_client_on_message(c, json_string_value(json_object_get(msg, "type")), msg);
 	json_decref(msg);
 }
 
@@ -197,6 +222,7 @@ static void on_lost(struct pl_client *c, int err, const char *why, size_t len)
 	       err == PL_EIO ? "failed" : "closed", why ? (int)len : 1, why ? why : "-");
 	if (c->cb.disconnected)
 		c->cb.disconnected(c, c->ud, err);
+	pl_client_on_sig_lost(c);
 }
 
 static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -209,6 +235,7 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 	switch (reason) {
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
 		c->sig.state = SIG_OPEN;
+		c->ever_open = true;
 		if (!g_queue_is_empty(&c->sig.out))
 			lws_callback_on_writable(wsi);
 		if (c->cb.connected)

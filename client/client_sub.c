@@ -140,6 +140,25 @@ static void stream_retire(struct pl_client_sub *s, struct pl_client_in *in)
 	s->ended_nacked += st.nacked;
 }
 
+void pl_client_sub_reset(struct pl_client *c)
+{
+	struct pl_client_sub *s = &c->sub;
+
+	for (guint i = 0; i < s->streams->len; i++) {
+		struct pl_client_in *in = g_ptr_array_index(s->streams, i);
+
+		stream_retire(s, in);
+		stream_free(in);
+	}
+	g_ptr_array_set_size(s->streams, 0);
+	s->last_hit = NULL;
+	s->rev = 0;
+	pl_sdp_destroy(s->pending_answer);
+	s->pending_answer = NULL;
+	pl_client_peer_destroy(s->peer);
+	s->peer = NULL;
+}
+
 static void stream_reset(struct pl_client_in *in, const struct offered *o)
 {
 	uint8_t *frame = in->frame;
