@@ -176,13 +176,16 @@ static bool claim_string(const json_t *claims, const char *key, bool required,
 	return true;
 }
 
-/* An absent boolean claim means true; anything but a JSON boolean is bad. */
-static bool claim_bool(const json_t *claims, const char *key, bool *dst)
+/* An absent boolean claim takes its default; anything but a JSON boolean
+ * is bad.  Rights a token has always had (publish, subscribe, chat)
+ * default to true; new powers (moderator) default to false, so an old
+ * token never gains them. */
+static bool claim_bool_or(const json_t *claims, const char *key, bool dflt, bool *dst)
 {
 	const json_t *v = json_object_get(claims, key);
 
 	if (!v) {
-		*dst = true;
+		*dst = dflt;
 		return true;
 	}
 	if (!json_is_boolean(v))
@@ -223,9 +226,10 @@ static bool parse_claims(const json_t *claims, struct pl_auth_claims *c)
 	       claim_string(claims, "sub", true, 1, c->sub, sizeof(c->sub)) &&
 	       claim_string(claims, "name", false, 0, c->name, sizeof(c->name)) &&
 	       claim_exp(claims, &c->exp) &&
-	       claim_bool(claims, "publish", &c->publish) &&
-	       claim_bool(claims, "subscribe", &c->subscribe) &&
-	       claim_bool(claims, "chat", &c->chat);
+	       claim_bool_or(claims, "publish", true, &c->publish) &&
+	       claim_bool_or(claims, "subscribe", true, &c->subscribe) &&
+	       claim_bool_or(claims, "chat", true, &c->chat) &&
+	       claim_bool_or(claims, "moderator", false, &c->moderator);
 }
 
 /* Checks the signature of token[0..sig_dot) against token[sig_dot+1..len). */
@@ -293,7 +297,7 @@ bool pl_auth_claims_allow_room(const struct pl_auth_claims *c, const char *room)
 }
 
 /* Builds the claims object in the order room, sub, name, exp, publish,
- * subscribe, chat (jansson keeps insertion order), or NULL. */
+ * subscribe, chat, moderator (jansson keeps insertion order), or NULL. */
 static json_t *claims_to_json(const struct pl_auth_claims *c)
 {
 	json_t *o = json_object();
@@ -309,6 +313,8 @@ static json_t *claims_to_json(const struct pl_auth_claims *c)
 	bad |= json_object_set_new(o, "publish", json_boolean(c->publish));
 	bad |= json_object_set_new(o, "subscribe", json_boolean(c->subscribe));
 	bad |= json_object_set_new(o, "chat", json_boolean(c->chat));
+	if (c->moderator)
+		bad |= json_object_set_new(o, "moderator", json_true());
 	if (bad) {
 		json_decref(o);
 		return NULL;

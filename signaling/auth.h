@@ -23,13 +23,15 @@ struct pl_auth_claims {
 	bool publish;                    /* default true when absent */
 	bool subscribe;                  /* default true when absent */
 	bool chat;                       /* default true when absent */
+	bool moderator;                  /* may `kick`; default false when absent */
 };
 
 /* Verifies a compact JWS: header {"alg":"HS256"} (typ optional, any other
  * alg refused, "none" included), base64url without padding, signature
  * HMAC-SHA256(secret) over "header.payload", then the claims: room and sub
  * strings (required), exp a number (required), name string (optional),
- * publish/subscribe/chat booleans (optional).  now_s is the current time.
+ * publish/subscribe/chat booleans (optional, default true), moderator
+ * boolean (optional, default false).  now_s is the current time.
  * Returns 0 and fills *out; PL_EAUTH for anything malformed, a bad
  * signature, a claim of the wrong type or too long; PL_EEXPIRED when
  * exp <= now_s.  The token must be at most 8 KiB. */
@@ -39,8 +41,8 @@ int pl_auth_verify(const char *secret, const char *token, int64_t now_s,
 /* True when the claims allow joining `room` ("*" allows any room). */
 bool pl_auth_claims_allow_room(const struct pl_auth_claims *c, const char *room);
 
-/* Creates a token carrying every field of *c (name only when non-empty;
- * publish, subscribe and chat always).  *out is malloc'd; the caller
+/* Creates a token carrying every field of *c (name only when non-empty,
+ * moderator only when true; publish, subscribe and chat always).  *out is malloc'd; the caller
  * frees it.  Returns 0, PL_EINVAL (empty secret, empty sub or room). */
 int pl_auth_token_create(const char *secret, const struct pl_auth_claims *c, char **out);
 

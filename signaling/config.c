@@ -41,6 +41,7 @@ void pl_config_init(struct pl_config *cfg)
 		.max_rooms = 1000,
 		.max_participants_per_room = 100,
 		.send_queue_max = 1024,
+		.max_sdp_mlines = 16,
 	};
 	cfg->ice_addresses = g_strdup("127.0.0.1");
 	cfg->max_sdp_bytes = 65536;
@@ -52,6 +53,8 @@ void pl_config_release(struct pl_config *cfg)
 	g_free(cfg->listen_host);
 	g_free(cfg->data_dir);
 	g_free(cfg->web_root);
+	g_free(cfg->tls_cert);
+	g_free(cfg->tls_key);
 	g_free(cfg->auth_secret);
 	g_free(cfg->chat_backend);
 	g_free(cfg->log_level);
@@ -104,6 +107,8 @@ static const struct key_spec keys[] = {
 	{ "server", "max_frame_bytes", K_INT, OFF(max_frame_bytes), 1024, 16 << 20 },
 	{ "server", "ws_ping_interval_s", K_INT, OFF(ws_ping_interval_s), 1, 3600 },
 	{ "server", "ws_timeout_s", K_INT, OFF(ws_timeout_s), 2, 7200 },
+	{ "server", "tls_cert", K_STR, OFF(tls_cert), 0, 0 },
+	{ "server", "tls_key", K_STR, OFF(tls_key), 0, 0 },
 	{ "auth", "secret", K_STR, OFF(auth_secret), 0, 0 },
 	{ "chat", "backend", K_STR, OFF(chat_backend), 0, 0 },
 	{ "log", "level", K_STR, OFF(log_level), 0, 0 },
@@ -117,6 +122,7 @@ static const struct key_spec keys[] = {
 	{ "limits", "max_rooms", K_INT, OFF(limits.max_rooms), 1, 1e7 },
 	{ "limits", "max_participants_per_room", K_INT, OFF(limits.max_participants_per_room), 1, 1e6 },
 	{ "limits", "send_queue_max", K_INT, OFF(limits.send_queue_max), 4, 1e7 },
+	{ "limits", "max_sdp_mlines", K_INT, OFF(limits.max_sdp_mlines), 1, 64 }, /* PL_SDP_MAX_MEDIA */
 	{ "media", "workers", K_INT, OFF(media_workers), 0, 256 },
 	{ "media", "ice_addresses", K_STR, OFF(ice_addresses), 0, 0 },
 	{ "media", "stun_server", K_STR, OFF(stun_server), 0, 0 },
@@ -264,6 +270,12 @@ static int apply_cli(struct pl_config *cfg, struct cli *c)
 		cfg->chat_backend = g_strdup("sqlite");
 	if (!cfg->log_level)
 		cfg->log_level = g_strdup("info");
+	/* A certificate without its key (or the reverse) is a mistake, not a
+	 * request for plain HTTP: refuse rather than serve without TLS. */
+	if (!cfg->tls_cert != !cfg->tls_key) {
+		fprintf(stderr, "parleyd: [server] tls_cert and tls_key must be set together\n");
+		return PL_EINVAL;
+	}
 	return 0;
 }
 

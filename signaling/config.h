@@ -21,6 +21,7 @@ struct pl_limits {
 	int max_rooms;
 	int max_participants_per_room;
 	int send_queue_max;          /* queued outgoing messages per connection */
+	int max_sdp_mlines;          /* m= sections in a pub offer */
 };
 
 struct pl_config {
@@ -32,6 +33,8 @@ struct pl_config {
 	int max_frame_bytes;   /* 65536 */
 	int ws_ping_interval_s;
 	int ws_timeout_s;
+	char *tls_cert;        /* PEM certificate (chain) for https/wss, or NULL */
+	char *tls_key;         /* its PEM private key; both set or neither */
 	char *auth_secret;     /* NULL or "" = open rooms */
 	char *chat_backend;    /* "sqlite" */
 	char *log_level;       /* "info" */

@@ -24,6 +24,11 @@
 /* WebSocket close status (application range) for a participant ended
  * because its media connection was lost. */
 #define PL_CLOSE_MEDIA_LOST 4001
+/* ... because the token it joined with expired (its `exp`): a session is
+ * never extended past its token. */
+#define PL_CLOSE_TOKEN_EXPIRED 4002
+/* ... because a moderator removed it from the room (`kick`). */
+#define PL_CLOSE_KICKED 4003
 
 struct pl_chat_store;
 struct pl_media;
@@ -77,6 +82,7 @@ struct pl_session {
 	char *display;
 	bool has_claims;
 	struct pl_auth_claims claims;
+	guint expiry_timer;  /* ends the session at the token's exp; 0 = none */
 	/* Media (see media_sig.c). */
 	bool in_media;       /* registered with the media workers */
 	json_t *tracks;      /* published tracks, as announced to others */
@@ -103,6 +109,16 @@ struct pl_server_stats {
 	uint64_t rejected_connections;
 	uint64_t chat_acked;
 	uint64_t chat_failed;
+	/* Limits and security events (docs/security.md). */
+	uint64_t rejected_connections_per_ip; /* of rejected_connections */
+	uint64_t room_full;         /* joins refused: max_participants_per_room */
+	uint64_t rooms_full;        /* joins refused: max_rooms */
+	uint64_t sdp_too_large;     /* offers/answers over media.max_sdp_bytes */
+	uint64_t sdp_too_many_mlines; /* pub offers over limits.max_sdp_mlines */
+	uint64_t unauthorized;      /* joins refused for their token */
+	uint64_t forbidden;         /* requests the token does not allow */
+	uint64_t tokens_expired;    /* live sessions ended at their token's exp */
+	uint64_t kicked;            /* participants removed by a moderator */
 };
 
 struct pl_server {

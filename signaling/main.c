@@ -29,7 +29,7 @@ static gboolean on_signal(gpointer srv)
 struct token_args {
 	gchar *room, *user, *name, *secret, *config;
 	gint ttl;
-	gboolean no_publish, no_subscribe, no_chat;
+	gboolean no_publish, no_subscribe, no_chat, moderator;
 };
 
 static int token_secret(struct token_args *a, char **secret)
@@ -60,7 +60,8 @@ static int token_secret(struct token_args *a, char **secret)
 
 static int make_token(struct token_args *a)
 {
-	struct pl_auth_claims c = { .publish = !a->no_publish, .subscribe = !a->no_subscribe, .chat = !a->no_chat };
+	struct pl_auth_claims c = { .publish = !a->no_publish, .subscribe = !a->no_subscribe,
+				    .chat = !a->no_chat, .moderator = a->moderator };
 	char *secret = NULL, *tok = NULL;
 	int rc;
 
@@ -106,6 +107,7 @@ static int cmd_token(int argc, char **argv)
 		{ "no-publish", 0, 0, G_OPTION_ARG_NONE, &a.no_publish, "Deny publishing media", NULL },
 		{ "no-subscribe", 0, 0, G_OPTION_ARG_NONE, &a.no_subscribe, "Deny receiving media", NULL },
 		{ "no-chat", 0, 0, G_OPTION_ARG_NONE, &a.no_chat, "Deny chat", NULL },
+		{ "moderator", 0, 0, G_OPTION_ARG_NONE, &a.moderator, "Allow removing others from the room (kick)", NULL },
 		{ "auth-secret", 0, 0, G_OPTION_ARG_STRING, &a.secret, "Signing secret (else PARLEY_AUTH_SECRET or --config)", "S" },
 		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &a.config, "Take [auth] secret from this INI file", "FILE" },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
@@ -143,8 +145,9 @@ static int run_server(const struct pl_config *cfg)
 	 * sees it must get a clean shutdown. */
 	guint s1 = g_unix_signal_add(SIGINT, on_signal, srv);
 	guint s2 = g_unix_signal_add(SIGTERM, on_signal, srv);
-	PL_LOG(PL_LOG_INFO, "sig", "parleyd %s listening on http://%s:%d (ws at /ws, web demo from %s, %s)",
-	       PL_VERSION, cfg->listen_host, pl_server_port(srv), cfg->web_root,
+	PL_LOG(PL_LOG_INFO, "sig", "parleyd %s listening on %s://%s:%d (%s at /ws, web demo from %s, %s)",
+	       PL_VERSION, cfg->tls_cert ? "https" : "http", cfg->listen_host, pl_server_port(srv),
+	       cfg->tls_cert ? "wss" : "ws", cfg->web_root,
 	       cfg->auth_secret && *cfg->auth_secret ? "token auth" : "open rooms");
 	g_main_loop_run(loop);
 	g_source_remove(s1);

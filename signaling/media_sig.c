@@ -10,6 +10,7 @@
  */
 #include "signaling/internal.h"
 #include "media/media.h"
+#include "codecs/sdp.h"
 #include "common/err.h"
 #include "common/log.h"
 
@@ -327,9 +328,24 @@ static int check_sdp(struct pl_session *s, json_t *id, json_t *sdp)
 {
 	if (!json_is_string(sdp) || json_string_length(sdp) == 0)
 		return fail(s, id, PL_PROTO_BAD_REQUEST, "field 'sdp' must be a non-empty string");
-	if (json_string_length(sdp) > (size_t)s->srv->cfg->max_sdp_bytes)
+	if (json_string_length(sdp) > (size_t)s->srv->cfg->max_sdp_bytes) {
+		s->srv->stats.sdp_too_large++;
 		return fail(s, id, PL_PROTO_BAD_REQUEST, "SDP larger than %d bytes", s->srv->cfg->max_sdp_bytes);
+	}
 	return OK;
+}
+
+/* m= lines of an SDP (each starts a line).  A pub offer's m-lines are the
+ * tracks one participant may publish, and every one of them costs every
+ * subscriber an m-line, so they are capped (limits.max_sdp_mlines) before
+ * the worker parses anything. */
+static unsigned count_mlines(const char *sdp)
+{
+	unsigned n = strncmp(sdp, "m=", 2) == 0;
+
+	for (const char *p = sdp; (p = strstr(p, "\nm=")) != NULL; p += 3)
+		n++;
+	return n;
 }
 
 int pl_media_sig_offer(struct pl_session *s, json_t *msg, json_t *id)
@@ -344,8 +360,18 @@ int pl_media_sig_offer(struct pl_session *s, json_t *msg, json_t *id)
 		return fail(s, id, PL_PROTO_BAD_REQUEST, "field 'pc' must be \"pub\" in an offer");
 	if ((rc = check_sdp(s, id, sdp)) != OK)
 		return rc;
-	if (s->has_claims && !s->claims.publish)
+	if (s->has_claims && !s->claims.publish) {
+		s->srv->stats.forbidden++;
 		return fail(s, id, PL_PROTO_FORBIDDEN, "this token does not allow publishing");
+	}
+	/* Past the parser's own cap the worker refuses the offer and names
+	 * the offending line, which says more than a count. */
+	unsigned n_m = count_mlines(json_string_value(sdp));
+	if (n_m > (unsigned)s->srv->cfg->limits.max_sdp_mlines && n_m <= PL_SDP_MAX_MEDIA) {
+		s->srv->stats.sdp_too_many_mlines++;
+		return fail(s, id, PL_PROTO_BAD_REQUEST, "SDP has %u m-lines, at most %d are accepted", n_m,
+			    s->srv->cfg->limits.max_sdp_mlines);
+	}
 	json_t *sources = json_object_get(msg, "sources");
 	if (sources && !json_is_object(sources))
 		return fail(s, id, PL_PROTO_BAD_REQUEST, "field 'sources' must be an object of mid -> source");

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct pss {
 	struct pl_session *sess; /* WebSocket connections */
@@ -138,8 +139,14 @@ static void update_rx_flow(struct pl_session *s)
 json_t *pl_server_stats_json(const struct pl_server *srv)
 {
 	const struct pl_server_stats *st = &srv->stats;
-
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	const struct { const char *name; uint64_t v; } extra[] = {
+		{ "rejected_connections_per_ip", st->rejected_connections_per_ip },
+		{ "room_full", st->room_full }, { "rooms_full", st->rooms_full },
+		{ "sdp_too_large", st->sdp_too_large }, { "sdp_too_many_mlines", st->sdp_too_many_mlines },
+		{ "unauthorized", st->unauthorized }, { "forbidden", st->forbidden },
+		{ "tokens_expired", st->tokens_expired }, { "kicked", st->kicked },
+	};
+	json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 			 "connections_total", (json_int_t)st->connections_total,
 			 "messages_in", (json_int_t)st->messages_in, "messages_out", (json_int_t)st->messages_out,
 			 "protocol_errors", (json_int_t)st->protocol_errors,
@@ -147,6 +154,10 @@ json_t *pl_server_stats_json(const struct pl_server *srv)
 			 "bad_utf8", (json_int_t)st->bad_utf8, "slow_readers_cut", (json_int_t)st->slow_readers_cut,
 			 "rejected_connections", (json_int_t)st->rejected_connections,
 			 "chat_acked", (json_int_t)st->chat_acked, "chat_failed", (json_int_t)st->chat_failed);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(extra); i++)
+		json_object_set_new(o, extra[i].name, json_integer((json_int_t)extra[i].v));
+	return o;
 }
 
 static int write_queued(struct pl_session *s);
@@ -359,10 +370,15 @@ static int filter_connection(struct pl_server *srv, struct lws *wsi)
 	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0 || strcmp(uri, "/ws") != 0)
 		return -1;
 	lws_get_peer_simple(wsi, ip, sizeof(ip));
-	if ((int)g_hash_table_size(srv->sessions) >= lim->max_connections ||
-	    GPOINTER_TO_INT(g_hash_table_lookup(srv->per_ip, ip)) >= lim->max_connections_per_ip) {
+	if ((int)g_hash_table_size(srv->sessions) >= lim->max_connections) {
 		srv->stats.rejected_connections++;
-		PL_LOG(PL_LOG_WARN, "sig", "[ip=%s] connection refused: connection limit reached", ip);
+		PL_LOG(PL_LOG_WARN, "sig", "[ip=%s] connection refused: limits.max_connections reached", ip);
+		return -1;
+	}
+	if (GPOINTER_TO_INT(g_hash_table_lookup(srv->per_ip, ip)) >= lim->max_connections_per_ip) {
+		srv->stats.rejected_connections++;
+		srv->stats.rejected_connections_per_ip++;
+		PL_LOG(PL_LOG_WARN, "sig", "[ip=%s] connection refused: limits.max_connections_per_ip reached", ip);
 		return -1;
 	}
 	return 0;
@@ -481,9 +497,23 @@ static int start_lws(struct pl_server *srv, void *loop)
 	info.user = srv;
 	info.retry_and_idle_policy = &retry;
 	info.max_http_header_pool = 64;
+	if (cfg->tls_cert) {
+		/* One TLS listener: https for the demo and /healthz, wss for /ws.
+		 * A plain-text client on this port is refused by lws (no
+		 * ALLOW_NON_SSL_ON_SSL_PORT): nothing is served in the clear. */
+		if (access(cfg->tls_cert, R_OK) < 0 || access(cfg->tls_key, R_OK) < 0) {
+			PL_LOG(PL_LOG_ERROR, "sig", "TLS certificate %s or key %s not readable",
+			       cfg->tls_cert, cfg->tls_key);
+			return PL_EINVAL;
+		}
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		info.ssl_cert_filepath = cfg->tls_cert;
+		info.ssl_private_key_filepath = cfg->tls_key;
+	}
 	srv->lws = lws_create_context(&info);
 	if (!srv->lws) {
-		PL_LOG(PL_LOG_ERROR, "sig", "cannot listen on %s:%d", cfg->listen_host, cfg->listen_port);
+		PL_LOG(PL_LOG_ERROR, "sig", "cannot listen on %s:%d%s", cfg->listen_host, cfg->listen_port,
+		       cfg->tls_cert ? " (or the TLS certificate and key do not load or match)" : "");
 		return PL_ESYS;
 	}
 	srv->port = lws_get_vhost_listen_port(lws_get_vhost_by_name(srv->lws, "default"));

@@ -13,6 +13,7 @@
 #include "common/err.h"
 #include "common/log.h"
 
+#include <inttypes.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
@@ -78,6 +79,56 @@ static void make_pid(char out[24])
 
 /* ---- join / leave ---------------------------------------------------- */
 
+static void leave_room(struct pl_session *s);
+
+/* Ends a session whose token has expired: PROTOCOL.md says expired tokens
+ * are refused, and a session is only as good as the token that opened it,
+ * so it is not extended past `exp`.  The others hear `left` (and `track`
+ * `removed`) at once; the client gets `unauthorized` and close 4002. */
+static gboolean on_token_expiry(gpointer ud);
+
+static void arm_token_expiry(struct pl_session *s)
+{
+	int64_t left_ms = s->claims.exp * 1000 - pl_clock_wall_ms();
+
+	if (s->expiry_timer)
+		g_source_remove(s->expiry_timer);
+	/* A far exp is re-checked when the (capped) timer fires. */
+	if (left_ms < 0)
+		left_ms = 0;
+	if (left_ms > 24 * 3600 * 1000)
+		left_ms = 24 * 3600 * 1000;
+	s->expiry_timer = g_timeout_add((guint)left_ms, on_token_expiry, s);
+}
+
+static void disarm_token_expiry(struct pl_session *s)
+{
+	if (s->expiry_timer)
+		g_source_remove(s->expiry_timer);
+	s->expiry_timer = 0;
+}
+
+/* The timer holds a pointer to s: it is removed in leave_room, which
+ * every path to session_destroy goes through (pl_session_on_close). */
+static gboolean on_token_expiry(gpointer ud)
+{
+	struct pl_session *s = ud;
+
+	s->expiry_timer = 0;
+	if (s->state != PL_SESSION_JOINED || !s->has_claims)
+		return G_SOURCE_REMOVE;
+	if (s->claims.exp * 1000 > pl_clock_wall_ms()) {
+		arm_token_expiry(s); /* a capped wait for a far exp */
+		return G_SOURCE_REMOVE;
+	}
+	s->srv->stats.tokens_expired++;
+	PL_LOG(PL_LOG_INFO, "sig", "[room=%s p=%s] token expired, ending the session", s->room->name, s->pid);
+	leave_room(s);
+	pl_session_error(s, NULL, PL_PROTO_UNAUTHORIZED, "token expired");
+	pl_session_close_after_flush(s, PL_CLOSE_TOKEN_EXPIRED);
+	return G_SOURCE_REMOVE;
+}
+
 static void join_done(void *ud, const struct pl_chat_result *res)
 {
 	struct pending *p = ud;
@@ -114,6 +165,8 @@ static void join_done(void *ud, const struct pl_chat_result *res)
 	pl_session_send(s, msg);
 	broadcast_participant(s, "joined");
 	pl_media_sig_join(s);
+	if (s->has_claims)
+		arm_token_expiry(s);
 	PL_LOG(PL_LOG_INFO, "sig", "[room=%s p=%s] joined (%u in room)", room->name, s->pid,
 	       room->members->len);
 	pending_free(p);
@@ -128,9 +181,13 @@ static int join_auth(struct pl_session *s, json_t *id, json_t *token, const char
 
 	if (!secret || !*secret)
 		return OK;
-	if (!json_is_string(token))
+	if (!json_is_string(token)) {
+		s->srv->stats.unauthorized++;
 		return fail(s, id, PL_PROTO_UNAUTHORIZED, "a token is required");
+	}
 	rc = pl_auth_verify(secret, json_string_value(token), pl_clock_wall_ms() / 1000, &s->claims);
+	if (rc < 0 || !pl_auth_claims_allow_room(&s->claims, room))
+		s->srv->stats.unauthorized++;
 	if (rc == PL_EEXPIRED)
 		return fail(s, id, PL_PROTO_UNAUTHORIZED, "token expired");
 	if (rc < 0)
@@ -168,10 +225,17 @@ static int handle_join(struct pl_session *s, json_t *msg, json_t *id)
 	if (rc != OK)
 		return rc;
 	r = pl_room_get_or_create(s->srv, room);
-	if (!r)
+	if (!r) {
+		s->srv->stats.rooms_full++;
+		PL_LOG(PL_LOG_INFO, "sig", "[conn=%" PRIu64 " ip=%s] join refused: limits.max_rooms reached",
+		       s->id, s->ip);
 		return fail(s, id, PL_PROTO_ROOM_FULL, "the server's room limit is reached");
+	}
 	if ((int)r->members->len + r->pending_joins >= s->srv->cfg->limits.max_participants_per_room) {
 		pl_room_release_if_empty(s->srv, r);
+		s->srv->stats.room_full++;
+		PL_LOG(PL_LOG_INFO, "sig", "[conn=%" PRIu64 " ip=%s room=%s] join refused: room full",
+		       s->id, s->ip, room);
 		return fail(s, id, PL_PROTO_ROOM_FULL, "room '%s' is full", room);
 	}
 	make_pid(s->pid);
@@ -196,6 +260,7 @@ static int handle_join(struct pl_session *s, json_t *msg, json_t *id)
 /* Leaves the room (or abandons a join in flight). */
 static void leave_room(struct pl_session *s)
 {
+	disarm_token_expiry(s);
 	if (s->state == PL_SESSION_JOINED) {
 		struct pl_room *r = s->room;
 		pl_media_sig_leave(s); /* clears its tracks first */
@@ -300,8 +365,10 @@ static int handle_chat(struct pl_session *s, json_t *msg, json_t *id)
 	if (jcmid && !json_is_null(jcmid) &&
 	    !(json_is_string(jcmid) && json_string_length(jcmid) >= 1 && json_string_length(jcmid) <= 128))
 		return fail(s, id, PL_PROTO_BAD_REQUEST, "field 'client_msg_id' must be a string of 1-128 bytes");
-	if (s->has_claims && !s->claims.chat)
+	if (s->has_claims && !s->claims.chat) {
+		s->srv->stats.forbidden++;
 		return fail(s, id, PL_PROTO_FORBIDDEN, "this token does not allow chat");
+	}
 	if (json_is_string(jto) && !(to = pl_room_find_member(s->room, json_string_value(jto))))
 		return fail(s, id, PL_PROTO_NOT_FOUND, "no participant '%s' in this room", json_string_value(jto));
 	if (!pl_bucket_take(&s->chat_bucket, pl_clock_mono_us())) {
@@ -393,8 +460,10 @@ static int handle_typing(struct pl_session *s, json_t *msg, json_t *id)
 		return fail(s, id, PL_PROTO_BAD_REQUEST, "not in a room");
 	if (!json_is_boolean(act))
 		return fail(s, id, PL_PROTO_BAD_REQUEST, "field 'active' must be a boolean");
-	if (s->has_claims && !s->claims.chat)
+	if (s->has_claims && !s->claims.chat) {
+		s->srv->stats.forbidden++;
 		return fail(s, id, PL_PROTO_FORBIDDEN, "this token does not allow chat");
+	}
 	json_t *out = json_pack("{s:s, s:s, s:b}", "type", "typing", "from", s->pid, "active",
 				json_is_true(act));
 	struct pl_outbuf *b = pl_outbuf_from_json(out);
@@ -422,6 +491,44 @@ static int handle_update(struct pl_session *s, json_t *msg, json_t *id)
 	return OK;
 }
 
+/* Extension `kick`: a participant whose token has `moderator: true`
+ * removes another participant of its room.  The target is taken out of
+ * the room at once through the same path as `leave` (its tracks are
+ * removed from every subscriber and the others get `track` `removed` and
+ * `participant` `left`), gets `forbidden`, and its connection is closed
+ * with 4003 once that error is written. */
+static int handle_kick(struct pl_session *s, json_t *msg, json_t *id)
+{
+	json_t *jp = json_object_get(msg, "participant");
+	struct pl_session *t;
+
+	if (s->state != PL_SESSION_JOINED)
+		return fail(s, id, PL_PROTO_BAD_REQUEST, "not in a room");
+	if (!json_is_string(jp))
+		return fail(s, id, PL_PROTO_BAD_REQUEST, "field 'participant' must be a participant id");
+	/* Rights before lookup: a participant without them learns nothing
+	 * about who is in the room from the error. */
+	if (!(s->has_claims && s->claims.moderator)) {
+		s->srv->stats.forbidden++;
+		return fail(s, id, PL_PROTO_FORBIDDEN, "this token does not allow kicking");
+	}
+	t = pl_room_find_member(s->room, json_string_value(jp));
+	if (!t)
+		return fail(s, id, PL_PROTO_NOT_FOUND, "no participant '%.40s' in this room", json_string_value(jp));
+	if (t == s)
+		return fail(s, id, PL_PROTO_BAD_REQUEST, "use leave to leave the room");
+	s->srv->stats.kicked++;
+	PL_LOG(PL_LOG_INFO, "sig", "[room=%s p=%s] kicked by %s", s->room->name, t->pid, s->pid);
+	json_t *reply = json_pack("{s:s, s:s}", "type", "kicked", "participant", t->pid);
+	leave_room(t);
+	pl_session_error(t, NULL, PL_PROTO_FORBIDDEN, "removed from the room by a moderator (%s)", s->pid);
+	pl_session_close_after_flush(t, PL_CLOSE_KICKED);
+	if (id)
+		json_object_set(reply, "id", id);
+	pl_session_send(s, reply);
+	return OK;
+}
+
 static int handle_ping(struct pl_session *s, json_t *msg, json_t *id)
 {
 	json_t *out = json_pack("{s:s}", "type", "pong");
@@ -442,6 +549,7 @@ static const struct {
 	{ "history", handle_history }, { "typing", handle_typing }, { "update", handle_update },
 	{ "ping", handle_ping }, { "offer", pl_media_sig_offer }, { "answer", pl_media_sig_answer },
 	{ "candidate", pl_media_sig_candidate }, { "mute", pl_media_sig_mute },
+	{ "kick", handle_kick },
 };
 
 static int dispatch(struct pl_session *s, const char *buf, size_t len)

@@ -162,7 +162,7 @@ export function runParleyd(args, { env, timeout = 10000, input } = {}) {
 /* ------------------------------------------------------------------ */
 /* parleyd process                                                     */
 
-const LISTEN_RE = /listening on http:\/\/127\.0\.0\.1:(\d+)/;
+const LISTEN_RE = /listening on https?:\/\/127\.0\.0\.1:(\d+)/;
 const LOG_MAX = 4 * 1024 * 1024;
 
 export class Server {
@@ -247,8 +247,9 @@ export class Server {
 		});
 	}
 
-	get url() { return `ws://127.0.0.1:${this.port}/ws`; }
-	get httpUrl() { return `http://127.0.0.1:${this.port}`; }
+	// opts.tls: parleyd was given a certificate (tests/integration/tls.mjs).
+	get url() { return `${this.opts.tls ? 'wss' : 'ws'}://127.0.0.1:${this.port}/ws`; }
+	get httpUrl() { return `${this.opts.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`; }
 	get alive() { return this.proc && this.proc.exitCode === null && this.proc.signalCode === null; }
 
 	tail(lines = 150) {
