@@ -8,7 +8,10 @@
  * DTLS produced keys.  Datagrams are sorted by their first byte (RFC 7983):
  * DTLS to the association, RTP and RTCP unprotected here and handed to the
  * pub or sub half of the client.  The DTLS retransmission timer is a
- * GSource re-armed after every DTLS call, as on the server.
+ * GSource re-armed after every DTLS call, as on the server.  With an
+ * impairment stage (client_impair.c), every datagram in or out -- DTLS
+ * and SRTP/SRTCP, after protection -- passes it first; drop_in/drop_out
+ * (the older test knob) still drop plain media packets on their own.
  * Runs on the client's loop thread; nothing here allocates per packet.
  */
 #include "client/client_internal.h"
@@ -35,6 +38,12 @@ static void dtls_send(void *ud, const uint8_t *buf, size_t len)
 {
 	struct pl_client_peer *p = ud;
 
+	if (!pl_client_impair_out(p, buf, len, true))
+		pl_ice_transport_send(p->ice, buf, len);
+}
+
+void pl_client_peer_xmit(struct pl_client_peer *p, const uint8_t *buf, size_t len)
+{
 	pl_ice_transport_send(p->ice, buf, len);
 }
 
@@ -105,10 +114,10 @@ static void on_rtcp(struct pl_client_peer *p, uint8_t *buf, size_t len)
 		pl_client_sub_on_rtcp(p->c, buf, len);
 }
 
-static void ice_recv(void *ud, uint8_t *buf, size_t len)
+/* A datagram from the network, past the impairment stage (at once, or
+ * later from its timer). */
+void pl_client_peer_recv(struct pl_client_peer *p, uint8_t *buf, size_t len)
 {
-	struct pl_client_peer *p = ud;
-
 	switch (pl_rtp_demux_classify(buf, len)) {
 	case PL_RTP_DEMUX_DTLS:
 		if (p->dtls && !p->failed) {
@@ -127,6 +136,15 @@ static void ice_recv(void *ud, uint8_t *buf, size_t len)
 	default:
 		break;
 	}
+}
+
+static void ice_recv(void *ud, uint8_t *buf, size_t len)
+{
+	struct pl_client_peer *p = ud;
+	bool dtls = pl_rtp_demux_classify(buf, len) == PL_RTP_DEMUX_DTLS;
+
+	if (!pl_client_impair_in(p, buf, len, dtls))
+		pl_client_peer_recv(p, buf, len);
 }
 
 static void ice_candidate(void *ud, const char *cand)
@@ -193,6 +211,7 @@ void pl_client_peer_destroy(struct pl_client_peer *p)
 {
 	if (!p)
 		return;
+	pl_client_impair_forget(p);
 	pl_dtls_timer_cancel(&p->dtls_timer);
 	pl_dtls_destroy(p->dtls);
 	pl_srtp_destroy(p->srtp_in);
@@ -279,6 +298,8 @@ static int send_protected(struct pl_client_peer *p, uint8_t *buf, size_t len, si
 		  : pl_srtp_protect(p->srtp_out, buf, &len, cap);
 	if (rc < 0)
 		return rc;
+	if (pl_client_impair_out(p, buf, len, false))
+		return 0; /* queued, or lost as the network would */
 	return pl_ice_transport_send(p->ice, buf, len);
 }
 
