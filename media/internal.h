@@ -122,6 +122,7 @@ struct pl_down {
 	struct pl_rtcp_tx_stats tx;  /* for our SR */
 	struct pl_rtx_stream rtx;    /* RFC 4588 retransmissions */
 	bool waiting_keyframe;    /* video: drop until a keyframe starts */
+	bool paused;              /* the subscriber turned it off (subscribe) */
 	uint32_t rtt_ms;          /* from the subscriber's RR, 0 = unknown */
 	struct { uint16_t seq; int64_t at_us; } resent[16]; /* duplicate NACKs */
 	uint8_t resent_next;
@@ -177,6 +178,8 @@ void pl_router_on_rtp(struct pl_peer *peer, uint8_t *buf, size_t len);
 void pl_router_on_rtcp(struct pl_peer *peer, uint8_t *buf, size_t len);
 /* Adds/removes the down tracks of a published track on every subscriber. */
 void pl_router_track_added(struct pl_track *t);
+/* subscribe enabled:false/true from sub for the track track_id. */
+void pl_router_set_paused(struct pl_mpart *sub, const char *track_id, bool paused);
 void pl_router_track_removed(struct pl_track *t);
 /* A new subscriber receives every track already published in its room. */
 void pl_router_attach_existing(struct pl_mpart *sub);

@@ -311,6 +311,18 @@ int pl_media_mute(struct pl_media *m, uint64_t key, const char *track_id, bool m
 	return keyed(m, key, c);
 }
 
+int pl_media_subscribe(struct pl_media *m, uint64_t key, const char *track_id, bool enabled)
+{
+	struct pl_cmd *c;
+
+	if (!track_id)
+		return PL_EINVAL;
+	c = pl_cmd_new(PL_CMD_SUBSCRIBE, key);
+	c->str = g_strdup(track_id);
+	c->flag = enabled;
+	return keyed(m, key, c);
+}
+
 char *pl_media_rooms_json(struct pl_media *m)
 {
 	GString *out = g_string_new("[");

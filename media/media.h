@@ -96,6 +96,9 @@ int pl_media_answer(struct pl_media *m, uint64_t key, uint32_t rev, const char *
 /* cand NULL: the remote side finished gathering. */
 int pl_media_candidate(struct pl_media *m, uint64_t key, enum pl_media_pc pc, const char *cand);
 int pl_media_mute(struct pl_media *m, uint64_t key, const char *track_id, bool muted);
+/* Subscriber key stops (enabled false) or resumes receiving the track
+ * track_id of another participant of its room; the m-line stays. */
+int pl_media_subscribe(struct pl_media *m, uint64_t key, const char *track_id, bool enabled);
 
 /* Totals across workers, read racily for logs and /healthz. */
 struct pl_media_stats {

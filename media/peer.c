@@ -91,6 +91,14 @@ static void dtls_failed(void *ud, int err)
 	struct pl_peer *p = ud;
 
 	p->failed = true;
+	if (err == PL_ECLOSED) {
+		/* close_notify: the peer hung up (a participant leaving), not
+		 * a failure. */
+		PL_LOG(PL_LOG_INFO, "dtls", "[room=%s p=%s pc=%s] DTLS closed by the peer",
+		       p->part->room->name, p->part->pid, p->pc == PL_MEDIA_PC_PUB ? "pub" : "sub");
+		post_state(p, err);
+		return;
+	}
 	PL_COUNT(p->part->w, dtls_failures);
 	if (err == PL_EAUTH)
 		PL_COUNT(p->part->w, fingerprint_mismatches);

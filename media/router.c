@@ -60,6 +60,7 @@ static void down_add(struct pl_mpart *sub, struct pl_track *t)
 	pl_rtcp_tx_init(&d->tx, t->video ? 90000 : 48000);
 	pl_rtx_stream_init(&d->rtx, d->rtx_ssrc, PL_SDP_PT_RTX, (uint16_t)g_random_int());
 	d->waiting_keyframe = t->video;
+	d->paused = false;
 	d->rtt_ms = 0;
 	memset(d->resent, 0, sizeof(d->resent));
 	d->packets = d->bytes = d->keyframe_drops = 0;
@@ -74,7 +75,7 @@ void pl_router_update_consent(struct pl_mpart *p)
 	bool receiving = false;
 
 	for (size_t i = 0; i < p->n_down && !receiving; i++)
-		receiving = p->down[i].active;
+		receiving = p->down[i].active && !p->down[i].paused;
 	if (p->pub)
 		pl_ice_transport_set_consent_required(p->pub->ice, p->n_tracks > 0);
 	if (p->sub)
@@ -111,6 +112,24 @@ void pl_router_track_unmuted(struct pl_track *t)
 		}
 	}
 	pl_router_request_keyframe(t);
+}
+
+void pl_router_set_paused(struct pl_mpart *sub, const char *track_id, bool paused)
+{
+	for (size_t k = 0; k < sub->n_down; k++) {
+		struct pl_down *d = &sub->down[k];
+		if (!d->src || !d->active || strcmp(d->src->id, track_id) != 0 || d->paused == paused)
+			continue;
+		d->paused = paused;
+		if (!paused) {
+			/* As after a mute: a new stretch right after the last
+			 * packet sent, starting on a keyframe. */
+			pl_rewrite_resync(&d->rw);
+			d->waiting_keyframe = d->video;
+			pl_router_request_keyframe(d->src);
+		}
+	}
+	pl_router_update_consent(sub);
 }
 
 void pl_router_track_added(struct pl_track *t)
@@ -368,7 +387,7 @@ void pl_router_on_rtp(struct pl_peer *peer, uint8_t *buf, size_t len)
 	for (guint i = 0; i < r->parts->len; i++) {
 		struct pl_mpart *sub = g_ptr_array_index(r->parts, i);
 		for (size_t k = 0; k < sub->n_down; k++)
-			if (sub->down[k].src == t && sub->down[k].active)
+			if (sub->down[k].src == t && sub->down[k].active && !sub->down[k].paused)
 				forward(sub, &sub->down[k], &v, now);
 	}
 }

@@ -33,10 +33,11 @@ static void track_json(GString *o, const struct pl_track *t)
 static void down_json(GString *o, const struct pl_down *d)
 {
 	g_string_append_printf(o,
-		"{\"mid\":\"%s\",\"track\":\"%s\",\"from\":\"%s\",\"active\":%s,\"packets\":%" PRIu64
+		"{\"mid\":\"%s\",\"track\":\"%s\",\"from\":\"%s\",\"active\":%s,\"paused\":%s,\"packets\":%" PRIu64
 		",\"bytes\":%" PRIu64 ",\"keyframe_drops\":%" PRIu64 ",\"nacks\":%" PRIu64
 		",\"retransmits\":%" PRIu64 ",\"nacks_refused\":%" PRIu64 ",\"rtt_ms\":%u}",
-		d->mid, d->track_id, d->stream_id, d->active ? "true" : "false", d->packets, d->bytes,
+		d->mid, d->track_id, d->stream_id, d->active ? "true" : "false",
+		d->paused ? "true" : "false", d->packets, d->bytes,
 		d->keyframe_drops, d->nacks_in, d->retransmits, d->nacks_refused, d->rtt_ms);
 }
 

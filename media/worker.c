@@ -155,6 +155,9 @@ static void run_cmd(struct pl_worker *w, struct pl_cmd *c)
 	case PL_CMD_MUTE:
 		pl_part_on_mute(p, c->str, c->flag);
 		break;
+	case PL_CMD_SUBSCRIBE:
+		pl_router_set_paused(p, c->str, !c->flag);
+		break;
 	case PL_CMD_ADD:
 		break;
 	}

@@ -19,6 +19,7 @@ enum pl_cmd_type {
 	PL_CMD_ANSWER,
 	PL_CMD_CANDIDATE,
 	PL_CMD_MUTE,
+	PL_CMD_SUBSCRIBE,
 };
 
 /* A command; strings are owned by it. */

@@ -172,6 +172,7 @@ int pl_media_sig_offer(struct pl_session *s, json_t *msg, json_t *id);
 int pl_media_sig_answer(struct pl_session *s, json_t *msg, json_t *id);
 int pl_media_sig_candidate(struct pl_session *s, json_t *msg, json_t *id);
 int pl_media_sig_mute(struct pl_session *s, json_t *msg, json_t *id);
+int pl_media_sig_subscribe(struct pl_session *s, json_t *msg, json_t *id);
 json_t *pl_media_sig_ice_servers(const struct pl_server *srv);
 json_t *pl_media_sig_stats_json(const struct pl_server *srv);
 /* The media rooms as JSON text (malloc'd), or NULL without media. */

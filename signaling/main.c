@@ -15,6 +15,7 @@
 #include <glib-unix.h>
 #include <glib.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,6 +130,21 @@ static int cmd_token(int argc, char **argv)
 	return rc;
 }
 
+/* GLib log messages of the libraries parleyd runs.  libnice's debug output
+ * (turned on by NICE_DEBUG or G_MESSAGES_DEBUG) traces every STUN check
+ * with the ICE passwords in clear ("returning password: ...",
+ * "password='...'"), so parleyd never lets a libnice message below
+ * WARNING through, whatever the environment says; warnings and errors of
+ * every domain still reach stderr through GLib's own handler. */
+static void glib_log(const gchar *domain, GLogLevelFlags level, const gchar *msg, gpointer ud)
+{
+	bool quiet = (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING)) == 0;
+
+	if (quiet && domain && g_str_has_prefix(domain, "libnice"))
+		return;
+	g_log_default_handler(domain, level, msg, ud);
+}
+
 static int run_server(const struct pl_config *cfg)
 {
 	GMainLoop *loop = g_main_loop_new(NULL, FALSE);
@@ -136,6 +152,7 @@ static int run_server(const struct pl_config *cfg)
 	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
+	g_log_set_default_handler(glib_log, NULL);
 	rc = pl_server_create(cfg, loop, &srv);
 	if (rc < 0) {
 		g_main_loop_unref(loop);

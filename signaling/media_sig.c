@@ -423,6 +423,55 @@ int pl_media_sig_candidate(struct pl_session *s, json_t *msg, json_t *id)
 						  json_string_length(line) ? json_string_value(line) : NULL));
 }
 
+/* The member of s's room, other than s, that publishes track_id. */
+static struct pl_session *track_owner(struct pl_session *s, const char *track_id)
+{
+	for (guint i = 0; s->room && i < s->room->members->len; i++) {
+		struct pl_session *m = g_ptr_array_index(s->room->members, i);
+		if (m != s && m->tracks && find_track(m->tracks, track_id) != (size_t)-1)
+			return m;
+	}
+	return NULL;
+}
+
+/* {"type":"subscribe","tracks":[...],"enabled":false}: stop (or resume)
+ * receiving some of the others' tracks.  Their m-lines stay in the sub
+ * connection; only forwarding stops.  Resuming starts on a keyframe.
+ * Replied to with `subscribed` (an extension, docs/protocol.md). */
+int pl_media_sig_subscribe(struct pl_session *s, json_t *msg, json_t *id)
+{
+	json_t *jt = json_object_get(msg, "tracks"), *je = json_object_get(msg, "enabled"), *t, *out;
+	size_t i;
+	int rc;
+
+	if ((rc = check_joined(s, id)) != OK)
+		return rc;
+	if (!json_is_array(jt) || json_array_size(jt) == 0 || json_array_size(jt) > 64 ||
+	    !json_is_boolean(je))
+		return fail(s, id, PL_PROTO_BAD_REQUEST,
+			    "fields 'tracks' (1-64 track ids) and 'enabled' (boolean) are required");
+	json_array_foreach(jt, i, t) {
+		if (!json_is_string(t))
+			return fail(s, id, PL_PROTO_BAD_REQUEST, "'tracks' must hold track ids");
+	}
+	if (s->has_claims && !s->claims.subscribe)
+		return fail(s, id, PL_PROTO_FORBIDDEN, "your token does not allow receiving media");
+	json_array_foreach(jt, i, t) {
+		if (!track_owner(s, json_string_value(t)))
+			return fail(s, id, PL_PROTO_NOT_FOUND, "no other participant publishes track '%s'",
+				    json_string_value(t));
+	}
+	json_array_foreach(jt, i, t) {
+		if ((rc = pl_media_subscribe(s->srv->media, s->id, json_string_value(t), json_is_true(je))) < 0)
+			return media_rc(s, id, rc);
+	}
+	out = json_pack("{s:s, s:O, s:O}", "type", "subscribed", "tracks", jt, "enabled", je);
+	if (id)
+		json_object_set(out, "id", id);
+	pl_session_send(s, out);
+	return OK;
+}
+
 int pl_media_sig_mute(struct pl_session *s, json_t *msg, json_t *id)
 {
 	json_t *jt = json_object_get(msg, "track"), *jm = json_object_get(msg, "muted"), *t;

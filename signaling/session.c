@@ -549,6 +549,7 @@ static const struct {
 	{ "history", handle_history }, { "typing", handle_typing }, { "update", handle_update },
 	{ "ping", handle_ping }, { "offer", pl_media_sig_offer }, { "answer", pl_media_sig_answer },
 	{ "candidate", pl_media_sig_candidate }, { "mute", pl_media_sig_mute },
+	{ "subscribe", pl_media_sig_subscribe },
 	{ "kick", handle_kick },
 };
 
