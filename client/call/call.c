@@ -42,10 +42,10 @@ struct opts {
 	double duration;
 	struct call_video_opts v;
 	int audio_kbps;
-	bool tls_insecure, no_reconnect, quiet;
+	bool tls_insecure, no_reconnect, quiet, record_ogg;
 	const char *analyze_wav, *analyze_ivf;
 	double expect_hz, tolerance;
-	int min_frames;
+	int min_frames, max_restarts;
 	bool expect_pattern;
 };
 
@@ -468,10 +468,11 @@ static int verdict(struct app *a, int64_t end_us, bool publishing)
 		bool late = end_us - t->added_us < GRACE_US;
 		bool brief = t->removed_us && t->removed_us - t->added_us < GRACE_US;
 
-		fprintf(stderr, "  %s (%s) %s %s: %llu frames, %llu decoded, %.1f kB%s%s%s\n", t->display,
+		fprintf(stderr, "  %s (%s) %s %s: %llu frames, %llu decoded, %.1f kB%s%s%s%s%s\n", t->display,
 			t->participant, t->video ? "video" : "audio", t->track,
 			(unsigned long long)t->frames, (unsigned long long)t->decoded,
 			(double)t->bytes / 1000, t->path[0] ? " -> " : "", t->path,
+			t->ogg_path[0] ? " + " : "", t->ogg_path,
 			t->frames == 0 && (late || brief) ? " (not required: too short)" : "");
 		if (t->decoded == 0 && !late && !brief)
 			missing++;
@@ -508,6 +509,7 @@ static void usage(FILE *f)
 		"Usage: parley-call --server ws://HOST:PORT/ws --room R --name N [options]\n"
 		"       parley-call --analyze-wav FILE [--expect-hz HZ] [--tolerance HZ]\n"
 		"       parley-call --analyze-ivf FILE [--min-frames N] [--expect-pattern]\n"
+		"                   [--max-restarts N]\n"
 		"\n"
 		"A Parley softphone: joins room R as N, sends audio and video, records what the\n"
 		"others send, relays chat between stdin (a line is a message) and stdout, and\n"
@@ -529,6 +531,8 @@ static void usage(FILE *f)
 		"  --audio-kbps N        Opus bitrate [32]\n"
 		"  --record DIR          write each remote track to DIR as\n"
 		"                        DISPLAY_ID_TRACK.wav (audio) or .ivf (video)\n"
+		"  --record-ogg          also write each audio track as received (no\n"
+		"                        decoding) to DISPLAY_ID_TRACK.opus (Ogg Opus)\n"
 		"  --duration S          end after S seconds [until SIGINT]\n"
 		"  --no-reconnect        do not reconnect when the connection drops\n"
 		"  --tls-insecure        wss: accept any server certificate\n"
@@ -565,7 +569,8 @@ static bool parse_double(const char *s, double lo, double hi, double *out)
 enum {
 	OPT_SERVER = 256, OPT_ROOM, OPT_NAME, OPT_TOKEN, OPT_USER, OPT_AUDIO, OPT_VIDEO, OPT_SIZE,
 	OPT_FPS, OPT_VKBPS, OPT_AKBPS, OPT_RECORD, OPT_DURATION, OPT_NORECONNECT, OPT_INSECURE,
-	OPT_QUIET, OPT_HELP, OPT_AWAV, OPT_AIVF, OPT_HZ, OPT_TOL, OPT_MINF, OPT_PATTERN,
+	OPT_QUIET, OPT_HELP, OPT_AWAV, OPT_AIVF, OPT_HZ, OPT_TOL, OPT_MINF, OPT_PATTERN, OPT_OGG,
+	OPT_RESTARTS,
 };
 
 static int parse_args(int argc, char **argv, struct opts *o)
@@ -594,6 +599,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "tolerance", required_argument, NULL, OPT_TOL },
 		{ "min-frames", required_argument, NULL, OPT_MINF },
 		{ "expect-pattern", no_argument, NULL, OPT_PATTERN },
+		{ "record-ogg", no_argument, NULL, OPT_OGG },
+		{ "max-restarts", required_argument, NULL, OPT_RESTARTS },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch, w, h;
@@ -633,6 +640,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case OPT_TOL: ok = parse_double(optarg, 0, 24000, &o->tolerance); break;
 		case OPT_MINF: ok = parse_int(optarg, 0, 1000000000, &o->min_frames); break;
 		case OPT_PATTERN: o->expect_pattern = true; break;
+		case OPT_OGG: o->record_ogg = true; break;
+		case OPT_RESTARTS: ok = parse_int(optarg, 0, 1000000, &o->max_restarts); break;
 		default: ok = false; break;
 		}
 		if (!ok) {
@@ -670,11 +679,12 @@ int main(int argc, char **argv)
 	if (a.o.analyze_wav)
 		return call_analyze_wav(a.o.analyze_wav, a.o.expect_hz, a.o.tolerance);
 	if (a.o.analyze_ivf)
-		return call_analyze_ivf(a.o.analyze_ivf, a.o.min_frames, a.o.expect_pattern);
+		return call_analyze_ivf(a.o.analyze_ivf, a.o.min_frames, a.o.expect_pattern,
+					a.o.max_restarts);
 	if ((strcmp(a.o.audio, "none") != 0 &&
 	     call_asrc_open(a.o.audio, a.o.audio_kbps, &as, err, sizeof(err)) < 0) ||
 	    (strcmp(a.o.video, "none") != 0 && call_vsrc_open(a.o.video, &a.o.v, &vs, err, sizeof(err)) < 0) ||
-	    !(a.rec = call_rec_new(a.o.record, err, sizeof(err)))) {
+	    !(a.rec = call_rec_new(a.o.record, a.o.record_ogg, err, sizeof(err)))) {
 		fprintf(stderr, "parley-call: %s\n", err);
 		call_asrc_close(as);
 		call_vsrc_close(vs);

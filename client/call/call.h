@@ -57,11 +57,13 @@ struct call_track {
 	int64_t added_us, removed_us;   /* monotonic; 0: not (yet) */
 	uint64_t frames, bytes, decoded, written;
 	char path[512];                 /* the recording, "" if none */
+	char ogg_path[512];             /* audio as received (--record-ogg) */
 };
 
-/* dir NULL: count only, record nothing.  Returns NULL if dir cannot be
- * made. */
-struct call_rec *call_rec_new(const char *dir, char *err, size_t errlen);
+/* dir NULL: count only, record nothing; ogg: also write each audio track's
+ * Opus packets as they came to an Ogg Opus file (.opus, no re-encoding).
+ * Returns NULL if dir cannot be made. */
+struct call_rec *call_rec_new(const char *dir, bool ogg, char *err, size_t errlen);
 /* Finishes every recording (idempotent), then frees. */
 void call_rec_free(struct call_rec *r);
 /* All on the client's loop thread, except where noted. */
@@ -81,8 +83,9 @@ size_t call_rec_tracks(struct call_rec *r, struct call_track **out);
  * expect_hz (expect_hz 0: print only).  Returns the exit status. */
 int call_analyze_wav(const char *path, double expect_hz, double tol_hz);
 /* Decodes an IVF recording; passes when at least min_frames decode and,
- * with pattern, every frame carries a readable test-pattern number and
- * the numbers increase.  Returns the exit status. */
-int call_analyze_ivf(const char *path, int min_frames, bool pattern);
+ * with pattern, at least min_frames carry a readable test-pattern number
+ * and the numbers increase, except for at most max_restarts steps back (a
+ * looping source that starts over).  Returns the exit status. */
+int call_analyze_ivf(const char *path, int min_frames, bool pattern, int max_restarts);
 
 #endif

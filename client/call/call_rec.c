@@ -29,6 +29,7 @@ struct rec_track {
 	struct call_track t;
 	struct pl_opus_dec *adec;
 	struct pl_wav_writer *wav;
+	struct pl_oggopus_writer *ogg;
 	uint32_t next_ts;               /* audio: the RTP timestamp expected next */
 	bool have_ts;
 	struct pl_vpx_dec *vdec;
@@ -40,12 +41,13 @@ struct rec_track {
 struct call_rec {
 	GMutex mu;
 	char *dir;
+	bool ogg;
 	GPtrArray *tracks;              /* struct rec_track *, announcement order */
 	GHashTable *displays;           /* participant id -> display */
 	bool finished;
 };
 
-struct call_rec *call_rec_new(const char *dir, char *err, size_t errlen)
+struct call_rec *call_rec_new(const char *dir, bool ogg, char *err, size_t errlen)
 {
 	struct call_rec *r;
 
@@ -56,6 +58,7 @@ struct call_rec *call_rec_new(const char *dir, char *err, size_t errlen)
 	r = g_new0(struct call_rec, 1);
 	g_mutex_init(&r->mu);
 	r->dir = g_strdup(dir);
+	r->ogg = ogg && dir;
 	r->tracks = g_ptr_array_new();
 	r->displays = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	return r;
@@ -66,6 +69,8 @@ static void track_close(struct rec_track *rt)
 	if (rt->wav && pl_wav_writer_finish(rt->wav) < 0)
 		rt->failed = true;
 	if (rt->ivf && pl_ivf_writer_finish(rt->ivf) < 0)
+		rt->failed = true;
+	if (rt->ogg && pl_oggopus_writer_finish(rt->ogg) < 0)
 		rt->failed = true;
 }
 
@@ -88,6 +93,7 @@ void call_rec_free(struct call_rec *r)
 
 		pl_wav_writer_destroy(rt->wav);
 		pl_ivf_writer_destroy(rt->ivf);
+		pl_oggopus_writer_destroy(rt->ogg);
 		pl_opus_dec_destroy(rt->adec);
 		pl_vpx_dec_destroy(rt->vdec);
 		g_free(rt);
@@ -147,14 +153,15 @@ void call_rec_track(struct call_rec *r, enum pl_client_change ev, const struct p
 	g_mutex_unlock(&r->mu);
 }
 
-static void file_name(struct call_rec *r, struct rec_track *rt, const char *ext)
+static void file_name(struct call_rec *r, struct rec_track *rt, const char *ext, char *path,
+		      size_t cap)
 {
 	char *base = g_strdup_printf("%s_%s_%s.%s", rt->t.display, rt->t.participant, rt->t.track, ext);
 
 	for (char *p = base; *p; p++)
 		if (!g_ascii_isalnum(*p) && *p != '.' && *p != '-' && *p != '_')
 			*p = '_';
-	snprintf(rt->t.path, sizeof(rt->t.path), "%s/%s", r->dir, base);
+	snprintf(path, cap, "%s/%s", r->dir, base);
 	g_free(base);
 }
 
@@ -173,10 +180,20 @@ static void on_audio(struct call_rec *r, struct rec_track *rt, const struct pl_c
 	if (!rt->adec && pl_opus_dec_create(1, &rt->adec) < 0)
 		return;
 	if (r->dir && !rt->wav && !rt->failed) {
-		file_name(r, rt, "wav");
+		file_name(r, rt, "wav", rt->t.path, sizeof(rt->t.path));
 		if (pl_wav_writer_create(rt->t.path, PL_OPUS_RATE_HZ, 1, &rt->wav) < 0)
 			rt->failed = true;
 	}
+	if (r->ogg && !rt->ogg && !rt->failed) {
+		/* Two output channels: WebRTC's Opus may be either. */
+		struct pl_oggopus_info oi = { .channels = 2, .pre_skip = 312, .serial = g_random_int() };
+
+		file_name(r, rt, "opus", rt->t.ogg_path, sizeof(rt->t.ogg_path));
+		if (pl_oggopus_writer_create(rt->t.ogg_path, &oi, &rt->ogg) < 0)
+			rt->failed = true;
+	}
+	if (rt->ogg && pl_oggopus_writer_write(rt->ogg, f->data, f->len) < 0)
+		rt->t.ogg_path[0] = '\0'; /* a malformed packet: this file is not trustworthy */
 	/* Lost packets: conceal them so that the recording keeps time. */
 	if (rt->have_ts) {
 		int32_t gap = (int32_t)(f->rtp_ts - rt->next_ts);
@@ -218,7 +235,7 @@ static void on_video(struct call_rec *r, struct rec_track *rt, const struct pl_c
 	if (r->dir && !rt->ivf && !rt->failed) {
 		struct pl_ivf_info info = { .width = w, .height = h, .tb_num = 1, .tb_den = 90000 };
 
-		file_name(r, rt, "ivf");
+		file_name(r, rt, "ivf", rt->t.path, sizeof(rt->t.path));
 		rt->first_ts = f->rtp_ts;
 		if (pl_ivf_writer_create(rt->t.path, &info, &rt->ivf) < 0)
 			rt->failed = true;
