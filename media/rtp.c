@@ -84,7 +84,10 @@ int pl_rtp_ext_next(struct pl_rtp_ext_iter *it, struct pl_rtp_ext_elem *e)
 	while (!it->done && it->off < it->len) {
 		const uint8_t *p = it->p + it->off;
 
-		if (p[0] == 0) {                        /* padding between elements */
+		/* Padding between elements.  A one-byte header with id 0 is
+		 * padding whatever its length bits say (id 0 is reserved, RFC
+		 * 8285 4.2; libwebrtc skips it the same way). */
+		if (p[0] == 0 || (!it->two_byte && (p[0] >> 4) == 0)) {
 			it->off++;
 			continue;
 		}

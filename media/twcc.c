@@ -46,7 +46,9 @@ int pl_twcc_rx_build(struct pl_twcc_rx *rx, uint32_t sender_ssrc, uint32_t media
 	int64_t first = 0, last = 0;
 	int rc;
 
-	if (!rx->started)
+	/* Everything up to max_seq reported: next_seq is one past it, and the
+	 * difference below would wrap to 65536 and scan the window 64 times. */
+	if (!rx->started || (int16_t)(rx->max_seq - rx->next_seq) < 0)
 		return PL_ENOENT;
 	avail = (uint16_t)(rx->max_seq - rx->next_seq) + 1u;
 	/* Trailing holes are not reported yet: they may still arrive. */

@@ -99,10 +99,17 @@ void pl_session_error(struct pl_session *s, json_t *id, enum pl_proto_error code
 	char text[256];
 	va_list ap;
 	json_t *msg;
+	size_t n;
 
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	/* The text may quote the client (jansson's error excerpt, a type or
+	 * participant id) cut in the middle of a character, by jansson,
+	 * "%.40s" or the size above; json_pack refuses invalid UTF-8, so keep
+	 * the longest valid prefix (found by tests/fuzz/fuzz_signaling). */
+	for (n = strlen(text); n > 0 && !pl_utf8_is_valid(text, n); n--)
+		text[n - 1] = '\0';
 	msg = json_pack("{s:s, s:s, s:s}", "type", "error", "code",
 			pl_proto_error_name(code), "message", text);
 	if (id)
@@ -507,6 +514,11 @@ static int start_lws(struct pl_server *srv, void *loop)
 			return PL_EINVAL;
 		}
 		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		/* HTTP/1.1 only: browsers would otherwise pick h2 through ALPN,
+		 * a second code path for the demo, /healthz and the upgrade that
+		 * nothing here needs (and lws 4.1 leaks a buffer per h2
+		 * connection under LeakSanitizer). */
+		info.alpn = "http/1.1";
 		info.ssl_cert_filepath = cfg->tls_cert;
 		info.ssl_private_key_filepath = cfg->tls_key;
 	}

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "signaling/proto.h"
+#include "signaling/internal.h"
 
 static void test_room_names(void **state)
 {
@@ -88,6 +89,28 @@ static void test_bucket(void **state)
 		assert_true(pl_bucket_take(&b, t));
 }
 
+/* Found by tests/fuzz/fuzz_signaling (corpus/signaling/crash_error_text_
+ * cut_utf8): an error message quoting the client cut inside a UTF-8
+ * character (jansson's "near '...'" excerpt, "unknown type '%.40s'") made
+ * json_pack fail and parleyd abort.  The session is dead so nothing is
+ * queued to a socket; the message must simply be answered and counted. */
+static void test_error_text_cut_inside_utf8(void **state)
+{
+	static const char bad_escape[] = "{\"tre\xda\x89\xdd\xadr\\\xda\x89\xdd\xbb\"}";
+	static const char long_type[] = "{\"type\":\"012345678901234567890123456789012345678\xc3\xa9\"}";
+	struct pl_config cfg;
+	struct pl_server srv = { .cfg = &cfg };
+	struct pl_session s = { .id = 1, .srv = &srv, .dead = true };
+
+	pl_config_init(&cfg);
+	pl_bucket_init(&s.msg_bucket, 0, 0, 0);
+	pl_session_handle_text(&s, bad_escape, strlen(bad_escape));
+	assert_int_equal(srv.stats.protocol_errors, 1);
+	pl_session_handle_text(&s, long_type, strlen(long_type));
+	assert_int_equal(srv.stats.protocol_errors, 2);
+	pl_config_release(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -96,6 +119,7 @@ int main(void)
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_error_names),
 		cmocka_unit_test(test_bucket),
+		cmocka_unit_test(test_error_text_cut_inside_utf8),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

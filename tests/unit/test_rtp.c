@@ -227,6 +227,26 @@ static void test_rtp_ext_edge_cases(void **state)
 	assert_int_equal(n, 0);
 }
 
+/* Found by tests/fuzz/fuzz_rtp (corpus/rtp/crash_ext_id0_with_length): a
+ * one-byte header with id 0 but non-zero length bits was returned as an
+ * element with id 0 and swallowed the bytes after it.  It is padding. */
+static void test_rtp_ext_id0_is_padding(void **state)
+{
+	uint8_t pkt[sizeof(one_byte)];
+	struct pl_rtp_ext_elem e[8];
+	size_t n;
+
+	memcpy(pkt, one_byte, sizeof(pkt));
+	pkt[21] = 0x02;                                 /* id 0, L=2 where 0x00 was */
+	assert_int_equal(collect(pkt, sizeof(pkt), e, 8, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(e[0].id, 1);
+	assert_int_equal(e[1].id, 2);
+	assert_int_equal(e[2].id, 3);
+	assert_int_equal(e[2].len, 4);
+	assert_memory_equal(e[2].data, one_byte + 24, 4);
+}
+
 static void assert_parsed_equals(const uint8_t *buf, size_t len, const struct pl_rtp_header *h,
 				 const uint8_t *payload, size_t payload_len)
 {
@@ -511,6 +531,7 @@ int main(void)
 		cmocka_unit_test(test_rtp_ext_one_byte_rfc8285),
 		cmocka_unit_test(test_rtp_ext_two_byte_rfc8285),
 		cmocka_unit_test(test_rtp_ext_edge_cases),
+		cmocka_unit_test(test_rtp_ext_id0_is_padding),
 		cmocka_unit_test(test_rtp_write_round_trip),
 		cmocka_unit_test(test_rtp_write_two_byte_when_needed),
 		cmocka_unit_test(test_rtp_writer_errors),
