@@ -201,6 +201,8 @@ static void cb_reconnect(struct pl_client *c, void *ud, enum pl_client_reconnect
 
 	g_mutex_lock(&a->mu);
 	a->reconnecting = ev == PL_CLIENT_RECONNECTING;
+	if (a->reconnecting)
+		g_hash_table_remove_all(a->present); /* unknown until joined again */
 	if (ev == PL_CLIENT_RECONNECT_FAILED)
 		fail_locked(a, EXIT_CALL_FAILED, "the server refused to take us back");
 	g_mutex_unlock(&a->mu);
