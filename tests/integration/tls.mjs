@@ -16,6 +16,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
+import tls from 'node:tls';
 import http from 'node:http';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -102,6 +103,13 @@ serverTest('https and wss on the TLS port: join, chat, history, /healthz, the de
 		const page = await get(https, `${srv.httpUrl}/`, { ca: pki.ca });
 		assert.equal(page.status, 200);
 		assert.match(page.body, /<html/i);
+		// a client offering h2 (as browsers do) gets HTTP/1.1: one code path
+		const alpn = await withTimeout(new Promise((resolve, reject) => {
+			const s = tls.connect({ host: '127.0.0.1', port: srv.port, ca: pki.ca, ALPNProtocols: ['h2', 'http/1.1'] },
+				() => { resolve(s.alpnProtocol); s.destroy(); });
+			s.on('error', reject);
+		}), 5000, 'TLS handshake');
+		assert.equal(alpn, 'http/1.1');
 	} finally {
 		a.terminate();
 		b.terminate();
@@ -128,21 +136,24 @@ serverTest('nothing in the clear on the TLS port; an untrusted certificate is re
 
 // libparley-client's tls_insecure (lws LCCSCF_ALLOW_SELFSIGNED) accepts a
 // self-signed certificate, not one from an unknown CA, so this run uses one.
-serverTest('libparley-client over wss:// (parley-bench chat --insecure, self-signed certificate)', {
-	tls: true, config: { server: { tls_cert: selfSigned.cert, tls_key: selfSigned.key } }, skip: process.env.PARLEY_BENCH ? false : 'PARLEY_BENCH not set',
-	args: ['--set', 'limits.chat_per_s=0', '--set', 'limits.messages_per_s=0'],
-}, async ({ srv }) => {
-	const out = await new Promise((resolve, reject) => {
-		const p = spawn(process.env.PARLEY_BENCH, ['chat', '--server', srv.url, '--insecure',
-			'--senders', '2', '--listeners', '2', '--rate', '100', '--duration', '2', '--warmup', '0.5'],
-		{ stdio: ['ignore', 'pipe', 'pipe'] });
+function bench(args, ms = 60000) {
+	return new Promise((resolve, reject) => {
+		const p = spawn(process.env.PARLEY_BENCH, args, { stdio: ['ignore', 'pipe', 'pipe'] });
 		let stdout = '', stderr = '';
 		p.stdout.on('data', (d) => { stdout += d; });
 		p.stderr.on('data', (d) => { stderr += d; });
-		const timer = setTimeout(() => p.kill('SIGKILL'), 30000);
+		const timer = setTimeout(() => p.kill('SIGKILL'), ms);
 		p.on('error', reject);
 		p.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
 	});
+}
+
+serverTest('libparley-client over wss:// (parley-bench chat and load --insecure, self-signed certificate)', {
+	tls: true, config: { server: { tls_cert: selfSigned.cert, tls_key: selfSigned.key } }, skip: process.env.PARLEY_BENCH ? false : 'PARLEY_BENCH not set',
+	args: ['--set', 'limits.chat_per_s=0', '--set', 'limits.messages_per_s=0'], timeout: 120000,
+}, async ({ srv }) => {
+	const out = await bench(['chat', '--server', srv.url, '--insecure',
+		'--senders', '2', '--listeners', '2', '--rate', '100', '--duration', '2', '--warmup', '0.5']);
 	assert.equal(out.code, 0, `parley-bench chat over wss:\n${out.stdout}\n${out.stderr}`);
 	const j = JSON.parse(out.stdout.trim().split('\n').pop());
 	assert.equal(j.bench, 'chat');
@@ -151,6 +162,19 @@ serverTest('libparley-client over wss:// (parley-bench chat --insecure, self-sig
 	assert.ok(j.acked >= 100 && j.delivered >= 2 * j.acked, `acked ${j.acked}, delivered ${j.delivered}`);
 	const hz = JSON.parse((await get(https, `${srv.httpUrl}/healthz`, { ca: selfSigned.ca })).body);
 	assert.ok(hz.signaling.chat_acked >= 100, `chat acked over wss: ${hz.signaling.chat_acked}`);
+
+	// media participants whose signaling runs over wss: a full mesh of 2
+	const ld = await bench(['load', '--server', srv.url, '--insecure', '--participants', '2', '--duration', '2']);
+	assert.equal(ld.code, 0, `parley-bench load over wss:\n${ld.stdout}\n${ld.stderr}`);
+	const lj = JSON.parse(ld.stdout.trim().split('\n').pop());
+	assert.equal(lj.ok, true, ld.stdout);
+	assert.ok(lj.forwarded_packets > 0, `forwarded ${lj.forwarded_packets}`);
+	console.log(`# parley-bench load over wss: ${lj.forwarded_packets} packets forwarded`);
+
+	// the TLS private key never reaches the log
+	for (const line of readFileSync(selfSigned.key, 'utf8').split('\n')) {
+		if (line && !line.startsWith('-----')) assert.ok(!srv.log.includes(line), 'a line of the TLS key is in the log');
+	}
 });
 
 test('a certificate without its key, or an unreadable one, is a start-up error', async () => {

@@ -682,6 +682,35 @@ static void test_auth_permission_defaults(void **state)
 	assert_false(c.chat);
 }
 
+/* moderator is a power no token had before it existed: absent means
+ * false, a non-boolean refuses the token, and pl_auth_token_create writes
+ * it only when true (older tokens keep their exact bytes). */
+static void test_auth_moderator_claim(void **state)
+{
+	struct pl_auth_claims c, m = make_claims("r", "mod", "", NOW + 60), back;
+	char *tok = NULL;
+
+	assert_int_equal(verify_payload("{\"room\":\"r\",\"sub\":\"s\",\"exp\":2000000000}", &c), 0);
+	assert_false(c.moderator);
+	assert_int_equal(verify_payload("{\"room\":\"r\",\"sub\":\"s\",\"exp\":2000000000,\"moderator\":true}", &c), 0);
+	assert_true(c.moderator);
+	assert_int_equal(verify_payload("{\"room\":\"r\",\"sub\":\"s\",\"exp\":2000000000,\"moderator\":false}", &c), 0);
+	assert_false(c.moderator);
+	assert_int_equal(verify_payload("{\"room\":\"r\",\"sub\":\"s\",\"exp\":2000000000,\"moderator\":\"true\"}", &c), PL_EAUTH);
+	assert_int_equal(verify_payload("{\"room\":\"r\",\"sub\":\"s\",\"exp\":2000000000,\"moderator\":1}", &c), PL_EAUTH);
+
+	m.moderator = true;
+	assert_int_equal(pl_auth_token_create(SECRET, &m, &tok), 0);
+	assert_int_equal(pl_auth_verify(SECRET, tok, NOW, &back), 0);
+	assert_true(back.moderator);
+	free(tok);
+	m.moderator = false;
+	assert_int_equal(pl_auth_token_create(SECRET, &m, &tok), 0);
+	assert_int_equal(pl_auth_verify(SECRET, tok, NOW, &back), 0);
+	assert_false(back.moderator);
+	free(tok);
+}
+
 static void test_auth_out_untouched_on_failure(void **state)
 {
 	struct pl_auth_claims c, before;
@@ -771,6 +800,7 @@ int main(void)
 		cmocka_unit_test(test_auth_token_size_limit),
 		cmocka_unit_test(test_auth_allow_room),
 		cmocka_unit_test(test_auth_permission_defaults),
+		cmocka_unit_test(test_auth_moderator_claim),
 		cmocka_unit_test(test_auth_out_untouched_on_failure),
 		cmocka_unit_test(test_auth_bad_arguments),
 		cmocka_unit_test(test_auth_create_limits),

@@ -139,6 +139,41 @@ static void test_env_secret_and_bad_args(void **state)
 	unsetenv("PARLEY_AUTH_SECRET");
 }
 
+/* TLS needs both files; max_sdp_mlines stays within the SDP parser's cap. */
+static void test_tls_and_mlines(void **state)
+{
+	struct pl_config c;
+	bool exit_now;
+	char *both[] = { "parleyd", "--set", "server.tls_cert=/x/cert.pem", "--set", "server.tls_key=/x/key.pem",
+			 "--set", "limits.max_sdp_mlines=4", NULL };
+	char *cert_only[] = { "parleyd", "--set", "server.tls_cert=/x/cert.pem", NULL };
+	char *key_only[] = { "parleyd", "--set", "server.tls_key=/x/key.pem", NULL };
+	char *mlines_big[] = { "parleyd", "--set", "limits.max_sdp_mlines=65", NULL };
+	char *mlines_zero[] = { "parleyd", "--set", "limits.max_sdp_mlines=0", NULL };
+
+	unsetenv("PARLEY_AUTH_SECRET");
+	pl_config_init(&c);
+	assert_null(c.tls_cert);
+	assert_int_equal(c.limits.max_sdp_mlines, 16);
+	assert_int_equal(pl_config_from_args(&c, 7, both, &exit_now), 0);
+	assert_string_equal(c.tls_cert, "/x/cert.pem");
+	assert_string_equal(c.tls_key, "/x/key.pem");
+	assert_int_equal(c.limits.max_sdp_mlines, 4);
+	pl_config_release(&c);
+	pl_config_init(&c);
+	assert_int_equal(pl_config_from_args(&c, 3, cert_only, &exit_now), PL_EINVAL);
+	pl_config_release(&c);
+	pl_config_init(&c);
+	assert_int_equal(pl_config_from_args(&c, 3, key_only, &exit_now), PL_EINVAL);
+	pl_config_release(&c);
+	pl_config_init(&c);
+	assert_int_equal(pl_config_from_args(&c, 3, mlines_big, &exit_now), PL_EINVAL);
+	pl_config_release(&c);
+	pl_config_init(&c);
+	assert_int_equal(pl_config_from_args(&c, 3, mlines_zero, &exit_now), PL_EINVAL);
+	pl_config_release(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -148,6 +183,7 @@ int main(void)
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_args_override_file),
 		cmocka_unit_test(test_env_secret_and_bad_args),
+		cmocka_unit_test(test_tls_and_mlines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
