@@ -269,7 +269,9 @@ int pl_client_create(const struct pl_client_config *cfg, struct pl_client **out)
 	c->sess_id = ((uint64_t)g_random_int() << 31 | g_random_int()) & INT64_MAX;
 	pl_rtcp_ntp_clock_init(&c->ntp, c->created_us, g_get_real_time());
 	pl_client_sub_init(&c->sub);
-	rc = pl_client_srtp_cert_generate(c->srtp, &c->cert);
+	rc = pl_client_impair_init(c, cfg->impair);
+	if (rc == 0)
+		rc = pl_client_srtp_cert_generate(c->srtp, &c->cert);
 	if (rc == 0 && !cfg->loop) {
 		struct pl_client_loop_config lc = { .ice_address = cfg->ice_address };
 		rc = pl_client_loop_create(&lc, &c->loop);
@@ -300,6 +302,7 @@ static void client_free(struct pl_client *c)
 	pl_client_sig_release(&c->sig);
 	pl_client_pub_release(c);
 	pl_client_sub_release(&c->sub);
+	pl_client_impair_release(c);
 	pl_dtls_cert_destroy(c->cert);
 	if (c->loop)
 		g_ptr_array_remove(c->loop->clients, c);
@@ -645,6 +648,7 @@ static void stats_on_loop(void *ud)
 	st->rtt_ms = c->rtt_ms;
 	st->dropped_in = c->dropped_in;
 	st->dropped_out = c->dropped_out;
+	pl_client_impair_stats(c, st);
 	st->reconnects = c->reconnects;
 	st->reconnecting = c->reconnecting;
 	sum_streams(a);

@@ -163,6 +163,14 @@ struct pl_client_config {
 	void *ud;
 	enum pl_client_srtp srtp;
 	bool tls_insecure;              /* wss: accept any server certificate */
+	/* Network impairment of this client's media, both ways (client/
+	 * impair.h): "loss=5%,burst=3,delay=50ms,jitter=20ms,rate=1mbit,
+	 * seed=N".  Every datagram of pub and sub -- RTP, RTCP and DTLS
+	 * ("spare=dtls" leaves the handshake alone) -- passes a send stage
+	 * and a receive stage; ICE's STUN stays below it, inside libnice.
+	 * NULL or "": none.  A bad spec makes pl_client_create fail with
+	 * PL_EINVAL. */
+	const char *impair;
 	/* Test impairment: the percentage of media packets dropped at random
 	 * as they arrive on sub / before they leave on pub (RTCP and DTLS are
 	 * spared), to exercise NACK and RTX repair; 0: none. */
@@ -233,6 +241,15 @@ struct pl_client_stream_stats {
 	int64_t first_us, last_us;      /* monotonic arrival of first/newest packet */
 };
 
+/* One direction of the impairment stage (pl_client_config.impair). */
+struct pl_client_impair_stats {
+	uint64_t packets;               /* datagrams offered to the stage */
+	uint64_t delivered, lost, overflow; /* lost: loss model; overflow: queue full */
+	uint64_t purged;                /* waiting when their connection closed */
+	double delay_mean_ms, delay_max_ms; /* added by the stage, delivered ones */
+	uint32_t queued_max;
+};
+
 struct pl_client_stats {
 	int64_t join_us;                /* join request to `joined`, -1: not yet */
 	int64_t pub_us;                 /* publish to pub connected, -1: not yet */
@@ -246,6 +263,7 @@ struct pl_client_stats {
 	uint64_t packets_received, bytes_received, expected, lost, duplicates, rtx_received;
 	uint64_t nacks_sent, srtp_errors;
 	uint64_t dropped_in, dropped_out; /* by the test impairment */
+	struct pl_client_impair_stats impair_out, impair_in; /* zero without impair */
 	size_t n_streams;               /* streams now known, active or not */
 	uint32_t reconnects;            /* successful rejoins */
 	bool reconnecting;              /* the WebSocket is down, retrying */

@@ -266,10 +266,30 @@ struct pl_client {
 	/* Test impairment (drop_*_pct of the config, as a 32-bit threshold). */
 	uint32_t drop_in, drop_out, drop_rng;
 	uint64_t dropped_in, dropped_out;
+	struct pl_client_impair *impair; /* NULL: no impairment stage */
 };
 
 /* True when the impairment stage drops this packet (threshold 0: never). */
 bool pl_client_drop(struct pl_client *c, uint32_t threshold);
+
+/* ---- network impairment (client_impair.c over impair.h) ------------------ */
+
+/* Parses spec (pl_client_config.impair) into c->impair; NULL/"" is none.
+ * Any thread, before the client is in use.  Returns 0 or PL_EINVAL. */
+int pl_client_impair_init(struct pl_client *c, const char *spec);
+/* On the loop thread (or before the client ever ran): frees the stages. */
+void pl_client_impair_release(struct pl_client *c);
+/* A datagram about to leave (out) or just arrived (in) on peer p.  True
+ * when the stage took it (queued or dropped); false: handle it now.  A
+ * queued datagram later goes to pl_client_peer_xmit / pl_client_peer_recv. */
+bool pl_client_impair_out(struct pl_client_peer *p, const uint8_t *buf, size_t len, bool dtls);
+bool pl_client_impair_in(struct pl_client_peer *p, const uint8_t *buf, size_t len, bool dtls);
+/* p is going away: forget its waiting datagrams. */
+void pl_client_impair_forget(struct pl_client_peer *p);
+void pl_client_impair_stats(struct pl_client *c, struct pl_client_stats *st);
+/* client_peer.c: send on / receive from the network, past the stage. */
+void pl_client_peer_xmit(struct pl_client_peer *p, const uint8_t *buf, size_t len);
+void pl_client_peer_recv(struct pl_client_peer *p, uint8_t *buf, size_t len);
 
 /* Reconnect (client.c): the WebSocket was lost (after `disconnected`);
  * a message arrived (before it is dispatched). */
