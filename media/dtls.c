@@ -148,6 +148,24 @@ static void format_fp(const uint8_t *md, size_t n, char *out)
 	*out = '\0';
 }
 
+int pl_dtls_cert_set_srtp_profiles(struct pl_dtls_cert *c, const enum pl_srtp_profile *profiles,
+				   size_t n)
+{
+	char list[128] = "";
+	size_t used = 0;
+
+	if (!c || !profiles || n == 0 || n > 2)
+		return PL_EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (pl_srtp_key_len(profiles[i]) == 0)
+			return PL_EINVAL;
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? ":" : "",
+					 pl_srtp_profile_name(profiles[i]));
+	}
+	/* 0 on success, unlike the rest of OpenSSL. */
+	return SSL_CTX_set_tlsext_use_srtp(c->ctx, list) == 0 ? 0 : PL_EIO;
+}
+
 /* WebRTC certificates are self-signed and authenticated by the SDP
  * fingerprint instead, which handshake_done() checks. */
 static int accept_any_cert(int preverify_ok, X509_STORE_CTX *store)

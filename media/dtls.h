@@ -32,6 +32,12 @@ struct pl_dtls;
 /* Generates a fresh key and certificate (valid 30 days back and 1 year
  * ahead).  Returns 0 or PL_EIO. */
 int pl_dtls_cert_generate(struct pl_dtls_cert **out);
+/* Narrows the DTLS-SRTP profiles offered (client) or accepted (server)
+ * by associations created from c afterwards, in order of preference; the
+ * default is AEAD_AES_128_GCM then AES128_CM_SHA1_80.  A load generator
+ * uses it to measure AES-CM.  Returns 0, PL_EINVAL or PL_EIO. */
+int pl_dtls_cert_set_srtp_profiles(struct pl_dtls_cert *c, const enum pl_srtp_profile *profiles,
+				   size_t n);
 /* Loads PEM files (certificate, private key).  Returns 0, PL_EIO. */
 int pl_dtls_cert_load(const char *cert_path, const char *key_path, struct pl_dtls_cert **out);
 /* Writes the PEM files (key file mode 0600).  Returns 0 or PL_EIO. */
