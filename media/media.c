@@ -354,6 +354,8 @@ void pl_media_get_stats(const struct pl_media *m, struct pl_media_stats *out)
 		ADD(drops); ADD(dtls_failures); ADD(fingerprint_mismatches); ADD(plis_sent);
 		ADD(sdp_rejected); ADD(nacks_sent); ADD(nacks_received); ADD(retransmits);
 		ADD(rtx_received); ADD(twcc_feedbacks);
+		ADD(drops_not_connected); ADD(drops_on_sub); ADD(drops_malformed);
+		ADD(drops_unknown_ssrc); ADD(drops_oversize); ADD(drops_stale);
 #undef ADD
 	}
 }

@@ -110,6 +110,11 @@ struct pl_media_stats {
 	uint64_t plis_sent;
 	uint64_t sdp_rejected;     /* offers/answers refused (malformed, limits) */
 	uint64_t nacks_sent, nacks_received, retransmits, rtx_received, twcc_feedbacks;
+	/* drops by reason: RTP/RTCP before DTLS finished, RTP on a sub
+	 * connection, unparsable, unknown SSRC, too big to forward, from
+	 * before a source switch */
+	uint64_t drops_not_connected, drops_on_sub, drops_malformed, drops_unknown_ssrc;
+	uint64_t drops_oversize, drops_stale;
 };
 void pl_media_get_stats(const struct pl_media *m, struct pl_media_stats *out);
 

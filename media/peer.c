@@ -130,14 +130,14 @@ static void ice_recv(void *ud, uint8_t *buf, size_t len)
 		if (p->connected)
 			pl_router_on_rtp(p, buf, len);
 		else
-			PL_COUNT(w, drops);
+			PL_DROP(w, not_connected);
 		break;
 	case PL_RTP_DEMUX_RTCP:
 		PL_COUNT(w, rtcp_in);
 		if (p->connected)
 			pl_router_on_rtcp(p, buf, len);
 		else
-			PL_COUNT(w, drops);
+			PL_DROP(w, not_connected);
 		break;
 	default:
 		PL_COUNT(w, other_in);

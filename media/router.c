@@ -257,7 +257,7 @@ static void forward(struct pl_mpart *sub, struct pl_down *d, const struct pl_rtp
 	if (!sub->sub || !sub->sub->connected)
 		return;
 	if (PL_RTP_HEADER_BYTES + v->payload_len > PL_PKT_CAP) {
-		PL_COUNT(sub->w, drops);
+		PL_DROP(sub->w, oversize);
 		return;
 	}
 	/* Video starts (and restarts after a source change) on a keyframe:
@@ -274,7 +274,7 @@ static void forward(struct pl_mpart *sub, struct pl_down *d, const struct pl_rtp
 		d->waiting_keyframe = false;
 	}
 	if (rewrite_packet(d, v, now, out, &len) < 0) {
-		PL_COUNT(sub->w, drops); /* from before a source switch */
+		PL_DROP(sub->w, stale); /* from before a source switch */
 		return;
 	}
 	pl_rtcp_tx_on_packet(&d->tx, pl_rd32(out + 4), v->payload_len, now);
@@ -347,7 +347,7 @@ void pl_router_on_rtp(struct pl_peer *peer, uint8_t *buf, size_t len)
 	bool is_rtx;
 
 	if (peer->pc != PL_MEDIA_PC_PUB) {
-		PL_COUNT(p->w, drops); /* nothing is published on a sub connection */
+		PL_DROP(p->w, on_sub); /* nothing is published on a sub connection */
 		return;
 	}
 	if (pl_srtp_unprotect(peer->srtp_in, buf, &len) < 0) {
@@ -355,12 +355,12 @@ void pl_router_on_rtp(struct pl_peer *peer, uint8_t *buf, size_t len)
 		return;
 	}
 	if (pl_rtp_parse(buf, len, &v) < 0) {
-		PL_COUNT(p->w, drops);
+		PL_DROP(p->w, malformed);
 		return;
 	}
 	record_twcc(p, &v, now);
 	if (!(t = find_track(p, &v, &is_rtx))) {
-		PL_COUNT(p->w, drops);
+		PL_DROP(p->w, unknown_ssrc);
 		return;
 	}
 	if (is_rtx) {

@@ -260,6 +260,14 @@ json_t *pl_media_sig_stats_json(const struct pl_server *srv)
 	json_object_set_new(o, "retransmits", json_integer((json_int_t)st.retransmits));
 	json_object_set_new(o, "rtx_received", json_integer((json_int_t)st.rtx_received));
 	json_object_set_new(o, "twcc_feedbacks", json_integer((json_int_t)st.twcc_feedbacks));
+	json_object_set_new(o, "drops_by_reason",
+			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
+				      "not_connected", (json_int_t)st.drops_not_connected,
+				      "on_sub", (json_int_t)st.drops_on_sub,
+				      "malformed", (json_int_t)st.drops_malformed,
+				      "unknown_ssrc", (json_int_t)st.drops_unknown_ssrc,
+				      "oversize", (json_int_t)st.drops_oversize,
+				      "stale", (json_int_t)st.drops_stale));
 	return o;
 }
 

@@ -686,6 +686,12 @@ async def run(srv):
                                     "replayed": replays, "counters": d, "expected_at_least": exp}
             log(f"on-path junk on {name}:", d, "expected", exp)
             bad = [k for k in ("dtls_in", "rtp_in", "rtcp_in", "srtp_errors", "drops") if d[k] < exp[k]]
+            # RTP on the sub connection is dropped and counted by reason too.
+            on_sub = h1["media"]["drops_by_reason"]["on_sub"] - h0["media"]["drops_by_reason"]["on_sub"]
+            if on_sub < (exp["drops"] if name == "sub" else 0):
+                bad.append(f"drops_by_reason.on_sub ({on_sub})")
+            if sum(h1["media"]["drops_by_reason"].values()) != h1["media"]["drops"]:
+                bad.append(f"drops_by_reason does not add up to drops: {h1['media']}")
             if d["other_in"] < exp["other_in_min"]:
                 bad.append("other_in")
             if d["other_in"] > exp["other_in_max"]:
