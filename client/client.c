@@ -259,6 +259,7 @@ int pl_client_create(const struct pl_client_config *cfg, struct pl_client **out)
 	c->ud = cfg->ud;
 	c->srtp = cfg->srtp;
 	c->reconnect_off = cfg->no_reconnect;
+	c->sig.idle_timeout_s = cfg->idle_timeout_s ? MIN(cfg->idle_timeout_s, 3600) : 30;
 	c->rc_min_ms = cfg->reconnect_min_ms ? cfg->reconnect_min_ms : 250;
 	c->rc_max_ms = MAX(c->rc_min_ms, cfg->reconnect_max_ms ? cfg->reconnect_max_ms : 5000);
 	c->drop_in = (uint32_t)(CLAMP(cfg->drop_in_pct, 0, 100) / 100.0 * UINT32_MAX);

@@ -187,6 +187,12 @@ struct pl_client_config {
 	 * never reconnect; no_reconnect turns it off. */
 	bool no_reconnect;
 	unsigned reconnect_min_ms, reconnect_max_ms;
+	/* A network that silently drops everything leaves a TCP connection
+	 * open: when nothing valid came from the server for a third of
+	 * idle_timeout_s we ping it, and when nothing came for idle_timeout_s
+	 * the connection is taken as dead and closed (then reconnected).
+	 * 0: 30 s. */
+	unsigned idle_timeout_s;
 };
 
 /* Creates a client (not connected).  Returns 0, PL_EINVAL (URL), PL_EIO. */

@@ -93,6 +93,8 @@ struct pl_client_sig {
 	char host[256], path[512];
 	int port;
 	bool tls, tls_insecure;
+	unsigned idle_timeout_s;        /* see pl_client_config */
+	void *idle_policy;              /* lws_retry_bo_t of client_sig.c */
 	GQueue out;                     /* queued messages (struct sig_msg *) */
 	size_t out_bytes;
 	GString *rx;                    /* a message being reassembled */

@@ -92,6 +92,8 @@ void pl_client_sig_release(struct pl_client_sig *s)
 {
 	pl_client_sig_abort(s);
 	drop_queue(s);
+	g_free(s->idle_policy);
+	s->idle_policy = NULL;
 	if (s->rx)
 		g_string_free(s->rx, TRUE);
 	s->rx = NULL;
@@ -120,6 +122,16 @@ int pl_client_sig_connect(struct pl_client *c)
 	ci.local_protocol_name = PROTOCOL_NAME;
 	ci.opaque_user_data = c;
 	ci.pwsi = &s->wsi;
+	/* lws pings after a third of the idle timeout without valid traffic
+	 * and hangs up after all of it (CLIENT_CLOSED: a reconnect). */
+	if (!s->idle_policy) {
+		lws_retry_bo_t *p = g_new0(lws_retry_bo_t, 1);
+
+		p->secs_since_valid_ping = (uint16_t)MAX(1u, s->idle_timeout_s / 3);
+		p->secs_since_valid_hangup = (uint16_t)MAX(2u, s->idle_timeout_s);
+		s->idle_policy = p;
+	}
+	ci.retry_and_idle_policy = s->idle_policy;
 	if (s->tls)
 		ci.ssl_connection = LCCSCF_USE_SSL |
 				    (s->tls_insecure ? LCCSCF_ALLOW_SELFSIGNED |

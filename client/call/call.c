@@ -41,7 +41,7 @@ struct opts {
 	const char *server, *room, *name, *token, *user, *audio, *video, *record;
 	double duration;
 	struct call_video_opts v;
-	int audio_kbps;
+	int audio_kbps, idle_timeout;
 	bool tls_insecure, no_reconnect, quiet, record_ogg;
 	const char *analyze_wav, *analyze_ivf;
 	double expect_hz, tolerance;
@@ -61,6 +61,10 @@ struct app {
 	int fatal_exit;
 	char why[512];
 	GHashTable *present;            /* participant ids in the room but us */
+	/* Our participant ids, this one and the earlier ones: after a network
+	 * drop the server keeps our old self until it times it out, and its
+	 * tracks carry nothing. */
+	GHashTable *mine;
 	uint64_t chats_in, chats_acked;
 	volatile gint want_key;
 	/* Main thread only. */
@@ -101,9 +105,10 @@ static void cb_joined(struct pl_client *c, void *ud, const char *room,
 		call_rec_participant(a->rec, others[i].id, others[i].display);
 	g_mutex_lock(&a->mu);
 	a->joins++;
+	g_hash_table_add(a->mine, g_strdup(you->id));
 	g_hash_table_remove_all(a->present);
 	for (size_t i = 0; i < n; i++)
-		if (others[i].id)
+		if (others[i].id && !g_hash_table_contains(a->mine, others[i].id))
 			g_hash_table_add(a->present, g_strdup(others[i].id));
 	g_mutex_unlock(&a->mu);
 	fprintf(stderr, "parley-call: joined %s as %s (%s), %zu other(s) here\n", room, you->display,
@@ -118,6 +123,10 @@ static void cb_participant(struct pl_client *c, void *ud, enum pl_client_change 
 	if (ev != PL_CLIENT_REMOVED)
 		call_rec_participant(a->rec, p->id, p->display);
 	g_mutex_lock(&a->mu);
+	if (g_hash_table_contains(a->mine, p->id)) {
+		g_mutex_unlock(&a->mu);
+		return; /* our old self */
+	}
 	if (ev == PL_CLIENT_ADDED)
 		g_hash_table_add(a->present, g_strdup(p->id));
 	else if (ev == PL_CLIENT_REMOVED)
@@ -132,11 +141,13 @@ static void cb_track(struct pl_client *c, void *ud, enum pl_client_change ev,
 		     const struct pl_client_track *t)
 {
 	struct app *a = ud;
-	const char *me = pl_client_id(c);
+	bool mine;
 
-	if (me && strcmp(t->participant, me) == 0)
-		return;
-	call_rec_track(a->rec, ev, t);
+	g_mutex_lock(&a->mu);
+	mine = g_hash_table_contains(a->mine, t->participant);
+	g_mutex_unlock(&a->mu);
+	if (!mine)
+		call_rec_track(a->rec, ev, t);
 }
 
 static void cb_chat(struct pl_client *c, void *ud, const struct pl_client_chat_msg *m)
@@ -537,6 +548,8 @@ static void usage(FILE *f)
 		"                        decoding) to DISPLAY_ID_TRACK.opus (Ogg Opus)\n"
 		"  --duration S          end after S seconds [until SIGINT]\n"
 		"  --no-reconnect        do not reconnect when the connection drops\n"
+		"  --idle-timeout S      a signaling connection silent for S seconds is\n"
+		"                        dead (pinged at S/3) [30]\n"
 		"  --tls-insecure        wss: accept any server certificate\n"
 		"  --quiet               no status line\n"
 		"  --help                this text\n"
@@ -572,7 +585,7 @@ enum {
 	OPT_SERVER = 256, OPT_ROOM, OPT_NAME, OPT_TOKEN, OPT_USER, OPT_AUDIO, OPT_VIDEO, OPT_SIZE,
 	OPT_FPS, OPT_VKBPS, OPT_AKBPS, OPT_RECORD, OPT_DURATION, OPT_NORECONNECT, OPT_INSECURE,
 	OPT_QUIET, OPT_HELP, OPT_AWAV, OPT_AIVF, OPT_HZ, OPT_TOL, OPT_MINF, OPT_PATTERN, OPT_OGG,
-	OPT_RESTARTS,
+	OPT_RESTARTS, OPT_IDLE,
 };
 
 static int parse_args(int argc, char **argv, struct opts *o)
@@ -603,6 +616,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "expect-pattern", no_argument, NULL, OPT_PATTERN },
 		{ "record-ogg", no_argument, NULL, OPT_OGG },
 		{ "max-restarts", required_argument, NULL, OPT_RESTARTS },
+		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch, w, h;
@@ -643,6 +657,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case OPT_MINF: ok = parse_int(optarg, 0, 1000000000, &o->min_frames); break;
 		case OPT_PATTERN: o->expect_pattern = true; break;
 		case OPT_OGG: o->record_ogg = true; break;
+		case OPT_IDLE: ok = parse_int(optarg, 2, 3600, &o->idle_timeout); break;
 		case OPT_RESTARTS: ok = parse_int(optarg, 0, 1000000, &o->max_restarts); break;
 		default: ok = false; break;
 		}
@@ -695,6 +710,7 @@ int main(int argc, char **argv)
 	g_mutex_init(&a.mu);
 	g_queue_init(&a.outbox);
 	a.present = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	a.mine = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -703,6 +719,7 @@ int main(int argc, char **argv)
 	cfg.url = a.o.server;
 	cfg.tls_insecure = a.o.tls_insecure;
 	cfg.no_reconnect = a.o.no_reconnect;
+	cfg.idle_timeout_s = (unsigned)a.o.idle_timeout;
 	if ((rc = pl_client_create(&cfg, &a.c)) < 0) {
 		fprintf(stderr, "parley-call: --server %s: %s\n", a.o.server,
 			rc == PL_EINVAL ? "not a ws:// or wss:// URL" : pl_strerror(rc));
@@ -735,6 +752,7 @@ out:
 	call_vsrc_close(vs);
 	g_queue_clear_full(&a.outbox, g_free);
 	g_hash_table_destroy(a.present);
+	g_hash_table_destroy(a.mine);
 	g_mutex_clear(&a.mu);
 	return status;
 }
