@@ -19,6 +19,7 @@
  * status (0 success, 1 the run failed, 2 bad usage). */
 int pl_bench_chat_main(int argc, char **argv);
 int pl_bench_load_main(int argc, char **argv);
+int pl_bench_quality_main(int argc, char **argv);
 
 /* ---- latency histogram -------------------------------------------------
  *

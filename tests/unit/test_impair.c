@@ -2,6 +2,7 @@
  * (client/impair.h), driven by a fake clock: determinism, loss rates,
  * Gilbert-Elliott burst lengths, delay and jitter bounds and order, token
  * bucket throughput and tail drop, spec parsing. */
+#include "client/client.h"
 #include "client/impair.h"
 #include "common/err.h"
 
@@ -324,6 +325,25 @@ static void test_parse(void **state)
 	assert_int_equal(cfg.delay_us, 20000);
 }
 
+/* The client takes the spec from its config: a bad one fails creation,
+ * a good one gives a client whose (idle) stages report zero counters. */
+static void test_client_config(void **state)
+{
+	struct pl_client_config cfg = { .url = "ws://127.0.0.1:9/ws", .impair = "loss=5%,delay=oops" };
+	struct pl_client_stats st;
+	struct pl_client *c = NULL;
+
+	(void)state;
+	assert_int_equal(pl_client_create(&cfg, &c), PL_EINVAL);
+	assert_null(c);
+	cfg.impair = "loss=5%,burst=3,delay=50ms,jitter=20ms,rate=1mbit,seed=4";
+	assert_int_equal(pl_client_create(&cfg, &c), 0);
+	pl_client_get_stats(c, &st, NULL, 0, NULL);
+	assert_int_equal(st.impair_out.packets, 0);
+	assert_int_equal(st.impair_in.lost, 0);
+	pl_client_destroy(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -334,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_token_bucket),
 		cmocka_unit_test(test_limit_and_purge),
 		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_client_config),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
