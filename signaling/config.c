@@ -42,6 +42,10 @@ void pl_config_init(struct pl_config *cfg)
 		.max_participants_per_room = 100,
 		.send_queue_max = 1024,
 		.max_sdp_mlines = 16,
+		.ip_messages_per_s = 0,
+		.ip_messages_burst = 1000,
+		.ip_chat_per_s = 0,
+		.ip_chat_burst = 200,
 	};
 	cfg->ice_addresses = g_strdup("127.0.0.1");
 	cfg->max_sdp_bytes = 65536;
@@ -122,6 +126,10 @@ static const struct key_spec keys[] = {
 	{ "limits", "max_rooms", K_INT, OFF(limits.max_rooms), 1, 1e7 },
 	{ "limits", "max_participants_per_room", K_INT, OFF(limits.max_participants_per_room), 1, 1e6 },
 	{ "limits", "send_queue_max", K_INT, OFF(limits.send_queue_max), 4, 1e7 },
+	{ "limits", "ip_messages_per_s", K_DBL, OFF(limits.ip_messages_per_s), 0, 1e9 },
+	{ "limits", "ip_messages_burst", K_DBL, OFF(limits.ip_messages_burst), 1, 1e9 },
+	{ "limits", "ip_chat_per_s", K_DBL, OFF(limits.ip_chat_per_s), 0, 1e9 },
+	{ "limits", "ip_chat_burst", K_DBL, OFF(limits.ip_chat_burst), 1, 1e9 },
 	{ "limits", "max_sdp_mlines", K_INT, OFF(limits.max_sdp_mlines), 1, 64 }, /* PL_SDP_MAX_MEDIA */
 	{ "media", "workers", K_INT, OFF(media_workers), 0, 256 },
 	{ "media", "ice_addresses", K_STR, OFF(ice_addresses), 0, 0 },

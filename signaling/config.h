@@ -22,6 +22,10 @@ struct pl_limits {
 	int max_participants_per_room;
 	int send_queue_max;          /* queued outgoing messages per connection */
 	int max_sdp_mlines;          /* m= sections in a pub offer */
+	double ip_messages_per_s;    /* all connections of one IP; 0 = unlimited */
+	double ip_messages_burst;
+	double ip_chat_per_s;        /* all connections of one IP; 0 = unlimited */
+	double ip_chat_burst;
 };
 
 struct pl_config {

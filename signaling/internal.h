@@ -48,11 +48,20 @@ enum pl_session_state {
 	PL_SESSION_JOINED,
 };
 
+/* What the connections of one source address share: their count and the
+ * per-IP rate buckets (limits.ip_*), so that opening more connections
+ * does not buy a client more messages per second. */
+struct pl_ip_entry {
+	int conns;
+	struct pl_bucket msg_bucket, chat_bucket;
+};
+
 struct pl_session {
 	uint64_t id;
 	struct pl_server *srv;
 	struct lws *wsi;
 	char ip[64];
+	struct pl_ip_entry *ip_entry; /* owned by srv->per_ip, outlives the session */
 
 	/* Reassembly of one incoming message (fragments), capped. */
 	char *rx;
@@ -131,7 +140,7 @@ struct pl_server {
 	guint media_watch;
 	GHashTable *sessions;  /* uint64 id -> struct pl_session * */
 	GHashTable *rooms;     /* name -> struct pl_room * */
-	GHashTable *per_ip;    /* ip -> GINT_TO_POINTER(count) */
+	GHashTable *per_ip;    /* ip -> struct pl_ip_entry * (owned) */
 	uint64_t next_session_id;
 	int64_t started_ms;
 	bool shutting_down;  /* in pl_server_destroy */
@@ -150,6 +159,10 @@ void pl_session_send_buf(struct pl_session *s, struct pl_outbuf *b);
 /* Serializes and sends; decrefs msg. */
 void pl_session_send(struct pl_session *s, json_t *msg);
 /* Sends {"type":"error",...} (echoing id when non-NULL). */
+/* Takes a token from the session's bucket and its IP's (either may be
+ * unlimited); false when one is empty: the caller answers rate_limited. */
+bool pl_session_take_msg(struct pl_session *s);
+bool pl_session_take_chat(struct pl_session *s);
 void pl_session_error(struct pl_session *s, json_t *id, enum pl_proto_error code,
 		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Closes after the queued messages are written. */

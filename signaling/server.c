@@ -93,6 +93,29 @@ void pl_session_send(struct pl_session *s, json_t *msg)
 	pl_outbuf_unref(b);
 }
 
+/* Both buckets are checked before either is charged, so a message refused
+ * by one does not use up the other. */
+static bool take_both(struct pl_bucket *conn, struct pl_bucket *ip)
+{
+	int64_t now = pl_clock_mono_us();
+	struct pl_bucket c = *conn, i = *ip;
+
+	if (!pl_bucket_take(&c, now) || !pl_bucket_take(&i, now))
+		return false;
+	*conn = c, *ip = i;
+	return true;
+}
+
+bool pl_session_take_msg(struct pl_session *s)
+{
+	return take_both(&s->msg_bucket, &s->ip_entry->msg_bucket);
+}
+
+bool pl_session_take_chat(struct pl_session *s)
+{
+	return take_both(&s->chat_bucket, &s->ip_entry->chat_bucket);
+}
+
 void pl_session_error(struct pl_session *s, json_t *id, enum pl_proto_error code,
 		      const char *fmt, ...)
 {
@@ -231,8 +254,14 @@ static struct pl_session *session_create(struct pl_server *srv, struct lws *wsi)
 	pl_bucket_init(&s->msg_bucket, lim->messages_per_s, lim->messages_burst, now);
 	pl_bucket_init(&s->chat_bucket, lim->chat_per_s, lim->chat_burst, now);
 	g_hash_table_insert(srv->sessions, &s->id, s);
-	g_hash_table_insert(srv->per_ip, g_strdup(s->ip),
-			    GINT_TO_POINTER(GPOINTER_TO_INT(g_hash_table_lookup(srv->per_ip, s->ip)) + 1));
+	s->ip_entry = g_hash_table_lookup(srv->per_ip, s->ip);
+	if (!s->ip_entry) {
+		s->ip_entry = g_new0(struct pl_ip_entry, 1);
+		pl_bucket_init(&s->ip_entry->msg_bucket, lim->ip_messages_per_s, lim->ip_messages_burst, now);
+		pl_bucket_init(&s->ip_entry->chat_bucket, lim->ip_chat_per_s, lim->ip_chat_burst, now);
+		g_hash_table_insert(srv->per_ip, g_strdup(s->ip), s->ip_entry);
+	}
+	s->ip_entry->conns++;
 	srv->stats.connections_total++;
 	PL_LOG(PL_LOG_DEBUG, "sig", "[conn=%" PRIu64 " ip=%s] connected", s->id, s->ip);
 	return s;
@@ -241,14 +270,15 @@ static struct pl_session *session_create(struct pl_server *srv, struct lws *wsi)
 static void session_destroy(struct pl_session *s)
 {
 	struct pl_server *srv = s->srv;
-	int n = GPOINTER_TO_INT(g_hash_table_lookup(srv->per_ip, s->ip));
 
 	s->dead = true;
 	pl_session_on_close(s);
-	if (n <= 1)
+	/* The entry (and its buckets) goes with the address's last
+	 * connection; the address's next connection starts with full
+	 * buckets, as any new connection does with its own. */
+	if (--s->ip_entry->conns <= 0)
 		g_hash_table_remove(srv->per_ip, s->ip);
-	else
-		g_hash_table_insert(srv->per_ip, g_strdup(s->ip), GINT_TO_POINTER(n - 1));
+	s->ip_entry = NULL;
 	g_hash_table_remove(srv->sessions, &s->id);
 	if (srv->draining && g_hash_table_size(srv->sessions) == 0)
 		g_main_loop_quit(srv->loop);
@@ -382,7 +412,8 @@ static int filter_connection(struct pl_server *srv, struct lws *wsi)
 		PL_LOG(PL_LOG_WARN, "sig", "[ip=%s] connection refused: limits.max_connections reached", ip);
 		return -1;
 	}
-	if (GPOINTER_TO_INT(g_hash_table_lookup(srv->per_ip, ip)) >= lim->max_connections_per_ip) {
+	struct pl_ip_entry *e = g_hash_table_lookup(srv->per_ip, ip);
+	if (e && e->conns >= lim->max_connections_per_ip) {
 		srv->stats.rejected_connections++;
 		srv->stats.rejected_connections_per_ip++;
 		PL_LOG(PL_LOG_WARN, "sig", "[ip=%s] connection refused: limits.max_connections_per_ip reached", ip);
@@ -551,7 +582,7 @@ int pl_server_create(const struct pl_config *cfg, void *loop, struct pl_server *
 	srv->started_ms = pl_clock_mono_ms();
 	srv->sessions = g_hash_table_new(g_int64_hash, g_int64_equal);
 	srv->rooms = g_hash_table_new(g_str_hash, g_str_equal);
-	srv->per_ip = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	srv->per_ip = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_bridge);
 	rc = open_store(srv);
 	if (rc == 0)

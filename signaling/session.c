@@ -371,7 +371,7 @@ static int handle_chat(struct pl_session *s, json_t *msg, json_t *id)
 	}
 	if (json_is_string(jto) && !(to = pl_room_find_member(s->room, json_string_value(jto))))
 		return fail(s, id, PL_PROTO_NOT_FOUND, "no participant '%s' in this room", json_string_value(jto));
-	if (!pl_bucket_take(&s->chat_bucket, pl_clock_mono_us())) {
+	if (!pl_session_take_chat(s)) {
 		s->srv->stats.rate_limited++;
 		pl_session_error(s, id, PL_PROTO_RATE_LIMITED, "chat rate limit exceeded");
 		return PL_PROTO_RATE_LIMITED;
@@ -574,7 +574,7 @@ static int dispatch(struct pl_session *s, const char *buf, size_t len)
 		return fail(s, NULL, PL_PROTO_BAD_REQUEST, "field 'id' must be an integer or a string");
 	}
 	type = json_object_get(msg, "type");
-	if (!pl_bucket_take(&s->msg_bucket, pl_clock_mono_us())) {
+	if (!pl_session_take_msg(s)) {
 		s->srv->stats.rate_limited++;
 		pl_session_error(s, id, PL_PROTO_RATE_LIMITED, "message rate limit exceeded");
 		json_decref(msg);

@@ -4,6 +4,8 @@
 //
 //   limits.messages_per_s / messages_burst  rate_limited      signaling.rate_limited
 //   limits.chat_per_s / chat_burst          rate_limited      signaling.rate_limited
+//   limits.ip_messages_per_s / _burst       rate_limited      signaling.rate_limited
+//   limits.ip_chat_per_s / _burst           rate_limited      signaling.rate_limited
 //   limits.max_connections                  upgrade refused   signaling.rejected_connections
 //   limits.max_connections_per_ip           upgrade refused   signaling.rejected_connections_per_ip
 //   limits.max_rooms                        room_full         signaling.rooms_full
@@ -56,6 +58,35 @@ serverTest('messages_per_s and chat_per_s: rate_limited over the burst, counted;
 	// refused messages were not stored
 	const h = await c.request({ type: 'history' });
 	assert.equal(h.messages.length, ok);
+});
+
+serverTest('ip_messages_per_s and ip_chat_per_s: the connections of one address share one bucket; other addresses have their own', {
+	config: { limits: { messages_per_s: 0, chat_per_s: 0, ip_messages_per_s: 2, ip_messages_burst: 10, ip_chat_per_s: 1, ip_chat_burst: 4 } },
+}, async ({ srv }) => {
+	const from = (ip, name) => Client.connect(srv.url, { localAddress: ip, name });
+	const a1 = await from('127.0.0.1', 'a1');
+	const a2 = await from('127.0.0.1', 'a2');
+	const b1 = await from('127.0.0.2', 'b1');
+	const h0 = await health(srv);
+	const pings = (c, n) => Promise.all(Array.from({ length: n }, () => c.request({ type: 'ping' })));
+	const both = [...await pings(a1, 8), ...await pings(a2, 8)];
+	const pongsA = both.filter((m) => m.type === 'pong').length;
+	assert.ok(pongsA >= 10 && pongsA <= 11, `127.0.0.1 shares a burst of 10 over two connections: ${pongsA} pongs`);
+	assert.equal(both.filter((m) => m.code === 'rate_limited').length, 16 - pongsA);
+	const pongsB = (await pings(b1, 8)).filter((m) => m.type === 'pong').length;
+	assert.equal(pongsB, 8, 'another address is not charged');
+	assert.equal((await health(srv)).rate_limited - h0.rate_limited, 16 - pongsA);
+	// chat from a fresh address: 4 shared by its connections (messages have room)
+	const c1 = await from('127.0.0.3', 'c1');
+	const c2 = await from('127.0.0.3', 'c2');
+	const room = uniqueRoom();
+	await c1.join(room, 'C1');
+	await c2.join(room, 'C2');
+	const chats = await Promise.all([c1, c2, c1, c2, c1, c2, c1, c2].map((c, i) => c.request({ type: 'chat', text: `x${i}` })));
+	const acked = chats.filter((m) => m.type === 'ack').length;
+	assert.ok(acked >= 4 && acked <= 5, `chat burst of 4 for the address: ${acked}`);
+	for (const m of chats.filter((x) => x.type === 'error')) assert.equal(m.code, 'rate_limited');
+	for (const c of [a1, a2, b1, c1, c2]) c.terminate();
 });
 
 serverTest('max_connections_per_ip and max_connections: the upgrade is refused, counted; other addresses and later connections work', {
