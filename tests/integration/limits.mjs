@@ -14,15 +14,16 @@
 //   limits.max_sdp_mlines                   bad_request       signaling.sdp_too_many_mlines
 //   server.max_frame_bytes                  too_large + 1009  signaling.too_large
 //
-// limits.send_queue_max (slow readers cut off, signaling.slow_readers_cut)
-// is bad_input.mjs's "a client that stops reading..." test; ws_timeout_s
-// is its "never answers pings" test.
+//   limits.send_queue_max                   cut off           signaling.slow_readers_cut
+//
+// bad_input.mjs has the longer slow-reader test (the others unharmed) and
+// ws_timeout_s ("never answers pings").
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serverTest, uniqueRoom, assertError, Client, sleep } from './lib/harness.mjs';
-import { health } from './lib/security.mjs';
+import { serverTest, uniqueRoom, assertError, Client, sleep, waitFor } from './lib/harness.mjs';
+import { health, isLeft } from './lib/security.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const OFFER = readFileSync(path.join(here, '..', 'fixtures', 'sdp', 'captured', 'chromium_offer.sdp'), 'utf8');
@@ -191,4 +192,32 @@ serverTest('max_frame_bytes: too_large and close 1009, counted', {
 	assert.equal((await health(srv)).too_large - h0.too_large, 1);
 	const b = await client();
 	assert.equal((await b.request({ type: 'ping' })).type, 'pong');
+});
+
+serverTest('send_queue_max: a client that stops reading is cut off, counted', {
+	timeout: 120000, config: { limits: { send_queue_max: 16, messages_per_s: 0, chat_per_s: 0 } },
+}, async ({ srv, client }) => {
+	const room = uniqueRoom();
+	const f = await client({ name: 'flooder' });
+	const s = await client({ name: 'stalled' });
+	await f.join(room, 'F');
+	const js = await s.join(room, 'S');
+	f.dropTypes.add('chat');
+	let gone = false;
+	f.onMessage = (m) => { if (isLeft(js.you.id)(m)) gone = true; };
+	const h0 = await health(srv);
+	s.ws.pause(); // kernel buffers fill, then parleyd's queue of 16
+	const text = 'y'.repeat(4000);
+	const t0 = Date.now();
+	let sent = 0;
+	while (!gone && Date.now() - t0 < 60000) {
+		// 4 in flight: their acks and echoes (8 messages) fit the flooder's own queue
+		const acks = await Promise.all(Array.from({ length: 4 }, () => f.request({ type: 'chat', text }, 15000)));
+		sent += acks.length;
+		for (const a of acks) assert.equal(a.type, 'ack');
+	}
+	await waitFor(() => gone, 5000, 'the stalled client to be cut off');
+	assert.equal((await health(srv)).slow_readers_cut - h0.slow_readers_cut, 1);
+	console.log(`# send_queue_max 16: cut off after ${sent} chat messages of 4000 bytes, ${Date.now() - t0} ms`);
+	assert.ok(f.isOpen, 'the reading client stays');
 });
