@@ -233,7 +233,7 @@ static int line_media(struct pl_sdp_parser *p, char *s)
 		return rc;
 	if (p->sdp->time_count == 0)
 		return PL_SDP_BAD(p, "missing t= line");
-	if (!pl_sdp_is_token(media) || !port || !proto || !s)
+	if (!pl_sdp_is_token(media) || !port || !proto || !*proto || !s) /* "m=video 9  96": no proto */
 		return PL_SDP_BAD(p, "bad m= line");
 	if ((slash = strchr(port, '/'))) {
 		*slash = '\0';

@@ -10,6 +10,9 @@ PARLEY_BUILD_PKGS=(
   libnice-dev libsrtp2-dev libopus-dev libvpx-dev
 )
 PARLEY_TEST_PKGS=(libcmocka-dev nodejs npm chromium python3-aiortc python3-websockets iproute2 nftables)
+# libFuzzer targets (tests/fuzz): clang, and libFuzzer itself, which clang-14
+# only recommends (libclang-rt-14-dev, in bookworm main).
+PARLEY_TEST_PKGS+=(clang libclang-rt-14-dev)
 
 pl_apt_install() {
   local missing=()

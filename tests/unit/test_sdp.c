@@ -1518,6 +1518,43 @@ static void test_sdp_fmtp_params(void **state)
 	assert_false(pl_sdp_fmtp_param("", "apt", &v, &n));
 }
 
+/* Found by tests/fuzz/fuzz_sdp (corpus/sdp/crash_extmap_uri_tab): the
+ * parser splits fields on spaces only, so it accepted a tab inside an
+ * extmap URI, which pl_sdp_write() then refused (PL_EINVAL): a parsed
+ * model must write, and its text parse to the same values. */
+static void test_sdp_tab_inside_word_round_trips(void **state)
+{
+	struct pl_sdp *sdp = parse_ok("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+				      "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
+				      "a=extmap:12 htt\t\tps://x\r\n");
+	struct pl_sdp *again;
+	char *text;
+	size_t len;
+
+	assert_int_equal(pl_sdp_write(sdp, &text, &len), 0);
+	again = parse_ok(text);
+	assert_int_equal(again->media[0]->extmap_count, 1);
+	assert_string_equal(again->media[0]->extmaps[0].uri, "htt\t\tps://x");
+	free(text);
+	pl_sdp_destroy(again);
+	pl_sdp_destroy(sdp);
+}
+
+/* Found by tests/fuzz/fuzz_sdp (corpus/sdp/crash_m_line_empty_proto): two
+ * spaces after the port gave an m= line an empty proto, which parsed but
+ * could not be written.  It is malformed. */
+static void test_sdp_m_line_empty_proto(void **state)
+{
+	static const char text[] = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+				   "m=video 9  96\r\n";
+	struct pl_sdp *sdp = NULL;
+	struct pl_sdp_error err = { 0 };
+
+	assert_int_equal(pl_sdp_parse(text, strlen(text), &sdp, &err), PL_EPROTO);
+	assert_null(sdp);
+	assert_int_equal(err.line, 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1554,6 +1591,8 @@ int main(void)
 		cmocka_unit_test(test_sdp_builder_limits),
 		cmocka_unit_test(test_sdp_candidate_strings),
 		cmocka_unit_test(test_sdp_fmtp_params),
+		cmocka_unit_test(test_sdp_tab_inside_word_round_trips),
+		cmocka_unit_test(test_sdp_m_line_empty_proto),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
