@@ -35,6 +35,7 @@ struct rec_track {
 	struct pl_vpx_dec *vdec;
 	struct pl_ivf_writer *ivf;
 	uint32_t first_ts;
+	bool got_key;                   /* video: a keyframe arrived */
 	bool failed;                    /* the file could not be written */
 };
 
@@ -228,8 +229,9 @@ static void on_video(struct call_rec *r, struct rec_track *rt, const struct pl_c
 		return;
 	if (pl_vpx_frame_info(f->data, f->len, &key, &w, &h) < 0)
 		key = false;
-	if (!rt->ivf && !key)
+	if (!rt->got_key && !key)
 		return; /* nothing decodes before the first keyframe */
+	rt->got_key = true;
 	if (pl_vpx_dec_decode(rt->vdec, f->data, f->len, &img, &has) == 0 && has)
 		rt->t.decoded++;
 	if (r->dir && !rt->ivf && !rt->failed) {

@@ -20,7 +20,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -115,6 +115,26 @@ test('each IVF recording decodes to test-pattern frames with increasing numbers'
 		assert.ok(Number(m[4]) > Number(m[3]));
 	}
 	console.log(`# figures ${JSON.stringify(figures)}`);
+});
+
+test('the checkers refuse bad files without crashing', () => {
+	assert.ok(ra && rb, 'the call ran');
+	const { ivf, wav } = recordings(join(tmp, 'alice'), 'Bob');
+	const notIvf = analyze(['--analyze-ivf', wav[0]]);
+	assert.equal(notIvf.code, 2, notIvf.out);
+	const notWav = analyze(['--analyze-wav', ivf[0], '--expect-hz', '660']);
+	assert.equal(notWav.code, 2, notWav.out);
+	// cut inside a frame: the frames before it still decode
+	const bytes = readFileSync(ivf[0]);
+	const cut = join(tmp, 'cut.ivf');
+	writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length / 2) + 7));
+	const c = analyze(['--analyze-ivf', cut, '--expect-pattern', '--min-frames', '10']);
+	assert.equal(c.code, 0, c.out);
+	// garbage after a valid header: no crash, a verdict
+	const junk = Buffer.concat([bytes.subarray(0, 32), Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 131) & 0xff))]);
+	writeFileSync(join(tmp, 'junk.ivf'), junk);
+	const j = analyze(['--analyze-ivf', join(tmp, 'junk.ivf')]);
+	assert.ok(j.code === 1 || j.code === 0, `junk: exit ${j.code}: ${j.out}`);
 });
 
 test('unreachable server: exit 3 with a message; bad usage: exit 2', async () => {
