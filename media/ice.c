@@ -51,6 +51,7 @@
  * GMainContext; there are no locks here (libnice takes its own).
  */
 #include "media/ice.h"
+#include "media/ice_direct.h"
 
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -105,6 +106,7 @@ struct pl_ice_transport {
 	int64_t last_rx_us;           /* last datagram from the peer (consent) */
 	bool consent_optional;        /* no traffic is expected: never expire */
 	struct pl_ice_stats stats;
+	struct pl_ice_direct direct;  /* the selected pair's socket, for sends */
 };
 
 static const char *role_name(const struct pl_ice_transport *t)
@@ -128,6 +130,7 @@ static const char *state_name(enum pl_ice_state st)
 
 static void free_transport(struct pl_ice_transport *t)
 {
+	pl_ice_direct_clear(&t->direct);
 	g_free(t->ufrag);
 	g_free(t->pwd);
 	g_free(t);
@@ -263,6 +266,15 @@ static void on_component_state(NiceAgent *nice, guint stream_id, guint component
 	set_state(t, st);
 }
 
+static void on_selected_pair(NiceAgent *nice, guint stream_id, guint component_id,
+			     NiceCandidate *lc, NiceCandidate *rc, gpointer data)
+{
+	struct pl_ice_transport *t = lookup(data, stream_id);
+
+	if (t && component_id == COMPONENT)
+		pl_ice_direct_select(&t->direct, nice, stream_id, component_id, lc, rc);
+}
+
 static void on_recv(NiceAgent *nice, guint stream_id, guint component_id, guint len,
 		    gchar *buf, gpointer data)
 {
@@ -330,6 +342,7 @@ static int role_init(struct pl_ice_agent *a, struct role *r, bool controlling,
 	g_signal_connect(r->nice, "new-candidate-full", G_CALLBACK(on_new_candidate), r);
 	g_signal_connect(r->nice, "candidate-gathering-done", G_CALLBACK(on_gathering_done), r);
 	g_signal_connect(r->nice, "component-state-changed", G_CALLBACK(on_component_state), r);
+	g_signal_connect(r->nice, "new-selected-pair-full", G_CALLBACK(on_selected_pair), r);
 	return 0;
 }
 
@@ -725,6 +738,19 @@ int pl_ice_transport_send(struct pl_ice_transport *t, const uint8_t *buf, size_t
 		t->stats.send_errors++;
 		return PL_EIO;
 	}
+	/* The hot path: one sendto() on the selected pair's socket. */
+	switch (pl_ice_direct_send(&t->direct, buf, len)) {
+	case 1:
+		t->stats.packets_out++;
+		t->stats.packets_out_direct++;
+		t->stats.bytes_out += len;
+		return 0;
+	case 0:
+		break;
+	default:
+		t->stats.send_errors++; /* full socket buffer, unreachable */
+		return PL_EIO;
+	}
 	hold(t);
 	n = nice_agent_send(t->role->nice, t->stream_id, COMPONENT, (guint)len,
 			    (const gchar *)buf);
@@ -784,6 +810,7 @@ void pl_ice_transport_destroy(struct pl_ice_transport *t)
 	if (!t || t->dead)
 		return;
 	r = t->role;
+	pl_ice_direct_clear(&t->direct);
 	if (t->stream_id) {
 		g_hash_table_remove(r->by_stream, GUINT_TO_POINTER(t->stream_id));
 		nice_agent_remove_stream(r->nice, t->stream_id);

@@ -92,6 +92,8 @@ void pl_ice_transport_set_consent_required(struct pl_ice_transport *t, bool requ
 /* Counters of one transport. */
 struct pl_ice_stats {
 	uint64_t packets_in, bytes_in, packets_out, bytes_out, send_errors;
+	uint64_t packets_out_direct;    /* of packets_out, sent on the selected
+	                                   pair's socket without libnice */
 };
 void pl_ice_transport_get_stats(const struct pl_ice_transport *t, struct pl_ice_stats *out);
 void pl_ice_transport_destroy(struct pl_ice_transport *t);

@@ -364,6 +364,8 @@ static void test_ice_connect_and_send(void **state)
 	/* Counters: only datagrams of ours, STUN is libnice's. */
 	pl_ice_transport_get_stats(p.a.t, &st);
 	assert_int_equal(st.packets_out, 2 + BURST);
+	/* Host pair on loopback: every datagram went out directly. */
+	assert_int_equal(st.packets_out_direct, st.packets_out);
 	assert_int_equal(st.bytes_out, 100 + BIG + (uint64_t)BURST * BIG);
 	assert_int_equal(st.packets_in, p.a.rx_ok);
 	assert_int_equal(st.bytes_in, p.a.rx_bytes);
@@ -538,6 +540,12 @@ static void test_ice_restart(void **state)
 	assert_true(run_until(fx->ctx, pair_is_connected, &p, CONNECT_MS));
 	exchange(fx, &p.a, 3, BIG);
 	exchange(fx, &p.b, 4, BIG);
+	{
+		/* After the restart the new pair's socket carries them. */
+		struct pl_ice_stats st;
+		pl_ice_transport_get_stats(p.a.t, &st);
+		assert_true(st.packets_out_direct >= 2 && st.packets_out_direct == st.packets_out);
+	}
 	assert_int_equal(p.a.n_failed + p.b.n_failed, 0);
 	assert_int_equal(p.a.errors + p.b.errors, 0);
 	free(ufrag_a);
