@@ -751,6 +751,14 @@ void pl_client_on_sig_lost(struct pl_client *c)
 		return;
 	if (!c->reconnecting && !c->ever_open)
 		return; /* never got in: the application hears `disconnected` */
+	/* The server ended the session for good, after an `error` saying why:
+	 * the token expired (close 4002) or a moderator removed us (4003).
+	 * Coming back would be refused, or unwanted. */
+	if (c->sig.close_code == 4002 || c->sig.close_code == 4003) {
+		c->reconnecting = false;
+		rc_emit(c, PL_CLIENT_RECONNECT_FAILED, 0);
+		return;
+	}
 	if (!c->reconnecting) {
 		/* Everything of the old session goes; the tracks stay. */
 		c->reconnecting = true;

@@ -150,7 +150,9 @@ struct pl_client_callbacks {
 	 * before each attempt (attempt 1, 2, ..., delay_ms until it starts),
 	 * RECONNECTED once the room is joined again (after `joined`), FAILED
 	 * when the server refused the rejoin for good (unauthorized,
-	 * bad_request, forbidden): the client then stays disconnected. */
+	 * bad_request, forbidden) or had ended the session for good (token
+	 * expired, removed by a moderator: an `error` then the close): the
+	 * client then stays disconnected. */
 	void (*reconnect)(struct pl_client *c, void *ud, enum pl_client_reconnect ev,
 			  unsigned attempt, unsigned delay_ms);
 };

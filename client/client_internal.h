@@ -95,6 +95,7 @@ struct pl_client_sig {
 	bool tls, tls_insecure;
 	unsigned idle_timeout_s;        /* see pl_client_config */
 	void *idle_policy;              /* lws_retry_bo_t of client_sig.c */
+	uint16_t close_code;            /* of the server's close frame, 0: none */
 	GQueue out;                     /* queued messages (struct sig_msg *) */
 	size_t out_bytes;
 	GString *rx;                    /* a message being reassembled */

@@ -85,6 +85,7 @@ void pl_client_sig_reset(struct pl_client_sig *s)
 	drop_queue(s);
 	if (s->rx)
 		g_string_truncate(s->rx, 0);
+	s->close_code = 0;
 	s->state = SIG_IDLE;
 }
 
@@ -260,6 +261,11 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 		break;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
 		on_lost(c, PL_EIO, in, in ? strnlen(in, len ? len : 128) : 0);
+		break;
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		/* The payload starts with the status code (RFC 6455 5.5.1). */
+		if (in && len >= 2)
+			c->sig.close_code = (uint16_t)(((const uint8_t *)in)[0] << 8 | ((const uint8_t *)in)[1]);
 		break;
 	case LWS_CALLBACK_CLIENT_CLOSED:
 		on_lost(c, PL_ECLOSED, "closed", 6);

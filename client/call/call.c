@@ -60,6 +60,7 @@ struct app {
 	bool fatal, leaving;
 	int fatal_exit;
 	char why[512];
+	char last_error[256];           /* the server's latest error message */
 	GHashTable *present;            /* participant ids in the room but us */
 	/* Our participant ids, this one and the earlier ones: after a network
 	 * drop the server keeps our old self until it times it out, and its
@@ -185,6 +186,7 @@ static void cb_error(struct pl_client *c, void *ud, uint32_t req, const char *co
 	struct app *a = ud;
 
 	g_mutex_lock(&a->mu);
+	snprintf(a->last_error, sizeof(a->last_error), "%s: %s", code, msg);
 	if (a->joins == 0 && (strcmp(code, "unauthorized") == 0 || strcmp(code, "room_full") == 0 ||
 			      strcmp(code, "bad_request") == 0 || strcmp(code, "forbidden") == 0))
 		fail_locked(a, EXIT_UNREACHABLE, "the server refused the join: %s: %s", code, msg);
@@ -215,7 +217,8 @@ static void cb_reconnect(struct pl_client *c, void *ud, enum pl_client_reconnect
 	if (a->reconnecting)
 		g_hash_table_remove_all(a->present); /* unknown until joined again */
 	if (ev == PL_CLIENT_RECONNECT_FAILED)
-		fail_locked(a, EXIT_CALL_FAILED, "the server refused to take us back");
+		fail_locked(a, EXIT_CALL_FAILED, "the server will not take us back (%s)",
+			    a->last_error[0] ? a->last_error : "refused");
 	g_mutex_unlock(&a->mu);
 	if (ev == PL_CLIENT_RECONNECTING)
 		fprintf(stderr, "parley-call: connection lost, reconnecting (attempt %u in %u ms)\n",
