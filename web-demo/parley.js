@@ -379,6 +379,11 @@ export const STATES = Object.freeze(['idle', 'connecting', 'joined', 'reconnecti
 /* ===================================================================== */
 
 const FATAL_JOIN_CODES = new Set(['unauthorized', 'forbidden', 'bad_request']);
+// Close codes with which the server ends a session for good (docs/protocol.md):
+// 4002 the token expired, 4003 a moderator removed us. Reconnecting by
+// itself would undo a kick, so the client stops there.
+const FINAL_CLOSE_CODES = new Map([[4002, ['unauthorized', 'token expired']],
+	[4003, ['forbidden', 'removed from the room by a moderator']]]);
 
 /**
  * new Parley(options)
@@ -541,7 +546,7 @@ export class Parley extends EventTarget {
 			if (!m || typeof m !== 'object') return;
 			this._onMessage(m);
 		};
-		ws.onclose = (ev) => this._socketLost(gen, { code: ev.code, reason: ev.reason });
+		ws.onclose = (ev) => this._socketLost(gen, { code: ev.code, reason: ev.reason, fromServer: true });
 		ws.onerror = () => { /* onclose follows */ };
 	}
 
@@ -597,12 +602,20 @@ export class Parley extends EventTarget {
 		for (const m of this._outbox) this._sendChatNow(gen, m);
 	}
 
-	_socketLost(gen, { code, reason }) {
+	_socketLost(gen, { code, reason, fromServer = false }) {
 		if (gen !== this._gen) return;
 		this.log(`socket closed ${code} ${reason || ''}`);
 		this._teardown(gen, 'socket closed');
 		if (!this._wantJoined) {
 			this._setState('closed', { code, reason });
+			return;
+		}
+		// (the SDK's own pseudo-codes 4000-4002 for a lost connection never come from a close frame)
+		if (fromServer && FINAL_CLOSE_CODES.has(code)) {
+			const [ecode, message] = FINAL_CLOSE_CODES.get(code);
+			this._wantJoined = false;
+			this._setState('closed', { code, reason });
+			this._emit('error', { code: ecode, message, fatal: true });
 			return;
 		}
 		if (this._firstJoin && this.stats.joins === 0) {

@@ -534,6 +534,21 @@ describe('Parley client', () => {
 		c.close();
 	});
 
+	test('closed 4003 (kicked) or 4002 (token expired): no reconnect, a fatal error', async () => {
+		for (const [code, ecode] of [[4003, 'forbidden'], [4002, 'unauthorized']]) {
+			const srv = makeServer();
+			const c = client(srv);
+			await c.join({ room: 'r', display: 'A' });
+			srv.ws.drop(code, '');
+			assert.equal(c.state, 'closed', `after close ${code}`);
+			await sleep(30);
+			assert.equal(srv.sockets.length, 1, `no reconnect after ${code}`);
+			const e = c.of('error').at(-1);
+			assert.equal(e.fatal, true);
+			assert.equal(e.code, ecode);
+		}
+	});
+
 	test('a resent message is stored once (same client_msg_id) when the ack was lost', async () => {
 		const srv = makeServer();
 		const c = client(srv);
