@@ -70,6 +70,62 @@ serverTest('a moderator kicks: the target is closed 4003, the others see its tra
 	await back.join(room, 'Back', { token: tok({ room, sub: 'target' }) });
 });
 
+/** A recvonly answer to a sub offer, as a browser would make it (no media flows). */
+function answerFor(offer) {
+	const FP = 'sha-256 ' + Array.from({ length: 32 }, (_, i) => ((i * 29 + 7) & 0xff).toString(16).padStart(2, '0').toUpperCase()).join(':');
+	return offer.split('\r\n').filter((l) => l && !/^a=(ssrc|ssrc-group|msid:|candidate|end-of-candidates)/.test(l)).map((l) => {
+		if (l.startsWith('a=ice-ufrag:')) return 'a=ice-ufrag:kick';
+		if (l.startsWith('a=ice-pwd:')) return 'a=ice-pwd:kickkickkickkickkickkick';
+		if (l.startsWith('a=fingerprint:')) return `a=fingerprint:${FP}`;
+		if (l.startsWith('a=setup:')) return 'a=setup:active';
+		if (l === 'a=sendonly') return 'a=recvonly';
+		return l;
+	}).join('\r\n') + '\r\n';
+}
+
+/** mid -> { port, dir, msid } of each m-line. */
+function sections(sdp) {
+	const out = {};
+	let cur = null;
+	for (const l of sdp.split('\r\n')) {
+		if (l.startsWith('m=')) cur = { port: Number(l.split(' ')[1]), dir: 'sendrecv', msid: null };
+		else if (cur && l.startsWith('a=mid:')) out[l.slice(6)] = cur;
+		else if (cur && /^a=(sendonly|recvonly|inactive|sendrecv)$/.test(l)) cur.dir = l.slice(2);
+		else if (cur && l.startsWith('a=msid:')) cur.msid = l.slice(7).split(' ')[0];
+	}
+	return out;
+}
+
+serverTest('kick at the media level: the others\' next sub offer ends the target\'s m-lines within 1 s', { secret: SECRET }, async ({ client }) => {
+	const room = uniqueRoom('kick');
+	const mod = await client({ name: 'moderator' });
+	await mod.join(room, 'Mod', { token: tok({ room, sub: 'mod', moderator: true }) });
+	const o = await client({ name: 'observer' });
+	await o.join(room, 'Obs', { token: tok({ room, sub: 'obs' }) });
+	const t = await client({ name: 'target' });
+	const jt = await t.join(room, 'Target', { token: tok({ room, sub: 'target' }) });
+	assert.equal((await t.request({ type: 'offer', pc: 'pub', sdp: OFFER }, 20000)).type, 'answer');
+	const off1 = await o.next((m) => m.type === 'offer' && m.pc === 'sub', 10000);
+	const before = sections(off1.sdp);
+	const mids = Object.keys(before).filter((mid) => before[mid].msid === jt.you.id);
+	assert.equal(mids.length, 2, `the target's audio and video in rev ${off1.rev}: ${JSON.stringify(before)}`);
+	o.send({ type: 'answer', pc: 'sub', rev: off1.rev, sdp: answerFor(off1.sdp) });
+	await o.expectNone('error', 'an error for the sub answer');
+
+	const t0 = Date.now();
+	assert.equal((await mod.request({ type: 'kick', participant: jt.you.id })).type, 'kicked');
+	const off2 = await o.next((m) => m.type === 'offer' && m.pc === 'sub', 1000);
+	const dt = Date.now() - t0;
+	assert.ok(off2.rev > off1.rev);
+	const after = sections(off2.sdp);
+	for (const mid of mids) {
+		const m = after[mid];
+		assert.ok(m && (m.port === 0 || m.dir === 'inactive') && m.msid === null,
+			`mid ${mid} of the kicked participant in rev ${off2.rev}: ${JSON.stringify(m)}`);
+	}
+	console.log(`# kick: sub re-offer (rev ${off2.rev}) without the target's m-lines after ${dt} ms`);
+});
+
 serverTest('without the moderator claim kick is forbidden; other rooms and bad requests are refused', { secret: SECRET }, async ({ srv, client }) => {
 	const room = uniqueRoom('kick');
 	const other = uniqueRoom('other');
