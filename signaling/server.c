@@ -8,8 +8,11 @@
  * shared buffers and are written one per WRITEABLE callback, as lws
  * requires.  A reader too slow to drain its ring is cut off rather than
  * allowed to grow memory.  It also serves /healthz and the web demo, and
- * watches the chat store's completion fd.  Everything runs on the
- * signaling thread.
+ * watches the chat store's completion fd.  With [server] tls_cert/tls_key
+ * the one listening vhost is TLS (https and wss, HTTP/1.1 only).  The
+ * connection limits (total and per IP) are applied at the upgrade; the
+ * per-IP entry also holds the rate buckets all of an address's
+ * connections share.  Everything runs on the signaling thread.
  */
 #include "signaling/server.h"
 #include "signaling/internal.h"

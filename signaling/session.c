@@ -5,6 +5,10 @@
  * the room's last seq go through the asynchronous chat store; their
  * completions find the session again by id (it may have gone) and, for
  * joins, by join generation (it may have left and joined elsewhere).
+ * A session that joined with a token is ended at the token's `exp` (a
+ * timer armed at join), and a moderator's `kick` ends another one; both
+ * go through leave_room, the path of `leave` and disconnection, so the
+ * media workers drop the participant and the room hears of it at once.
  * Runs on the signaling thread.
  */
 #include "signaling/internal.h"
