@@ -253,6 +253,7 @@ static const struct subcommand subcommands[] = {
 	{ "chat", pl_bench_chat_main, "chat load: M senders and L listeners in one room; throughput and latency" },
 	{ "load", pl_bench_load_main, "media load: R rooms of N participants in full mesh; forwarding cost and loss" },
 	{ "quality", pl_bench_quality_main, "call quality: PSNR/SSIM, delay, freezes, E-model MOS; optional impairment" },
+	{ "churn", pl_bench_churn_main, "churn soak: C clients keep joining, publishing, chatting and leaving abruptly" },
 };
 
 static void usage(FILE *f)

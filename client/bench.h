@@ -20,6 +20,7 @@
 int pl_bench_chat_main(int argc, char **argv);
 int pl_bench_load_main(int argc, char **argv);
 int pl_bench_quality_main(int argc, char **argv);
+int pl_bench_churn_main(int argc, char **argv);
 
 /* ---- latency histogram -------------------------------------------------
  *

@@ -146,6 +146,9 @@ struct pl_server {
 	bool shutting_down;  /* in pl_server_destroy */
 	bool draining;       /* closing connections before the loop stops */
 	guint shutdown_timer;
+	guint trim_timer;      /* gives freed memory back (server.c, trim_tick) */
+	uint64_t trim_closed;  /* sessions closed as of the last trim */
+	bool trim_again;       /* trim once more: workers free after the close */
 	struct pl_server_stats stats;
 	int port;
 };

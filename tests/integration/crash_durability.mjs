@@ -1,5 +1,7 @@
 // crash_durability.mjs: every acked chat message survives SIGKILL, and the
-// room log stays gap-free and duplicate-free.
+// room log stays gap-free and duplicate-free.  From one room up to many
+// rooms and clients at once (5 rooms x 4 pipelined senders, killed while
+// every room is mid-burst, twice on the same store).
 import assert from 'node:assert/strict';
 import { serverTest, uniqueRoom, sleep, waitFor } from './lib/harness.mjs';
 
@@ -114,17 +116,21 @@ async function verify(client, rec, tag) {
 	return stats.join('; ');
 }
 
-async function crashRound(srv, client, rooms, perRoom, tag) {
+/** minPerRoom: acks every room must have before the kill, so that all are mid-burst. */
+async function crashRound(srv, client, rooms, perRoom, tag, { minPerRoom = 0 } = {}) {
 	const h = await hammer(client, rooms, perRoom, tag);
 	const t0 = Date.now();
+	const perRoomAcks = () => [...h.rec.values()].map((r) => r.acked.size);
 	try {
 		await sleep(1500);
-		await waitFor(() => h.total() >= 300, 20000, `at least 300 acks (have ${h.total()})`);
+		await waitFor(() => h.total() >= 300 && Math.min(...perRoomAcks()) >= minPerRoom, 20000,
+			`at least 300 acks and ${minPerRoom} in every room (have ${perRoomAcks()})`);
 		srv.assertAlive('during the burst');
 		const acksAtKill = h.total();
 		await srv.kill(); // SIGKILL mid-burst, with WINDOW messages in flight per client
 		h.stop();
-		console.log(`# ${tag}: SIGKILL after ${Date.now() - t0} ms with ${acksAtKill} acks`);
+		console.log(`# ${tag}: SIGKILL after ${Date.now() - t0} ms with ${acksAtKill} acks (per room ${perRoomAcks()}), ` +
+			`${rooms.length * perRoom * WINDOW} messages in flight at most`);
 	} finally {
 		h.stop();
 	}
@@ -144,4 +150,11 @@ serverTest('4 clients in one room: acked chat survives SIGKILL (twice)', { confi
 serverTest('2 clients in each of 3 rooms: acked chat survives SIGKILL', { config: CONFIG, timeout: 120000 }, async ({ srv, client }) => {
 	const rooms = [uniqueRoom('crashA'), uniqueRoom('crashB'), uniqueRoom('crashC')];
 	await crashRound(srv, client, rooms, 2, 'm1');
+});
+
+serverTest('4 clients in each of 5 rooms: acked chat survives SIGKILL mid-burst in every room (twice)', { config: CONFIG, timeout: 150000 }, async ({ srv, client }) => {
+	const rooms = ['A', 'B', 'C', 'D', 'E'].map((x) => uniqueRoom(`crash5${x}`));
+	await crashRound(srv, client, rooms, 4, 'many1', { minPerRoom: 100 });
+	// the same rooms again: the recovered logs continue gap-free through a second crash
+	await crashRound(srv, client, rooms, 4, 'many2', { minPerRoom: 100 });
 });
