@@ -46,6 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(strcmp(c.room, c2.room) == 0 && strcmp(c.sub, c2.sub) == 0);
 	FUZZ_CHECK(strcmp(c.name, c2.name) == 0 && c.exp == c2.exp);
 	FUZZ_CHECK(c.publish == c2.publish && c.subscribe == c2.subscribe && c.chat == c2.chat);
+	FUZZ_CHECK(c.moderator == c2.moderator);
 	free(tok);
 	return 0;
 }
