@@ -39,7 +39,10 @@ void pl_config_init(struct pl_config *cfg)
 		.max_connections = 2000,
 		.max_connections_per_ip = 200,
 		.max_rooms = 1000,
-		.max_participants_per_room = 100,
+		/* Each subscriber receives at most 64 tracks (PL_MAX_DOWN,
+		 * bounded by the SDP parser's 64 m-lines): 31 others with audio
+		 * and video. */
+		.max_participants_per_room = 32,
 		.send_queue_max = 1024,
 		.max_sdp_mlines = 16,
 		.ip_messages_per_s = 0,

@@ -36,7 +36,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.max_frame_bytes, 65536);
 	assert_int_equal(c.ws_timeout_s, 30);
 	assert_null(c.auth_secret);
-	assert_int_equal(c.limits.max_participants_per_room, 100);
+	assert_int_equal(c.limits.max_participants_per_room, 32);
 	pl_config_release(&c);
 }
 
