@@ -110,6 +110,8 @@ test(`churn soak: ${CLIENTS} clients, ${ROOMS} rooms, ${SOAK_S} s: everything is
 		} finally {
 			clearInterval(timer);
 		}
+		// RSS during the churn, a sample a minute (the trend of a long run)
+		fig.rss_kb_per_minute = samples.filter((_, i) => i % 12 === 11).map((x) => x.rss_kb);
 		fig.peak = {
 			rss_kb: Math.max(0, ...samples.map((x) => x.rss_kb)),
 			fds: Math.max(0, ...samples.map((x) => x.fds)),

@@ -10,12 +10,15 @@
  * callback keeps, per remote participant and kind, the frames received
  * and the longest gap between two frames (including the silence up to
  * now), so the test sees an outage to the report interval's resolution
- * and its length to the frame's.  Every --interval-ms, one line on stdout:
+ * and its length to the frame's.  --impair passes a spec to the client
+ * library's impairment stage (client/impair.h: delay, jitter, loss ...)
+ * on every client.  Every --interval-ms, one line on stdout:
  *
  *   {"t":SECONDS,"clients":[{"name","id","pub","sub","rtt_ms","sent",
  *     "nacks_received","retransmits","nacks_sent","rtx_received",
+ *     "impair_out":{...},"impair_in":{...} (with --impair),
  *     "from":[{"id","kind","frames","packets","expected","lost","rtx",
- *              "nacks","jitter_ms","gap_ms","silent_ms"}]}]}
+ *              "nacks","jitter_ms","frame_jitter_ms","gap_ms","silent_ms"}]}]}
  *
  * Counters are cumulative; gap_ms is the longest gap since the previous
  * line (then reset), silent_ms the time since the last frame.  Events
@@ -49,6 +52,10 @@ struct source {
 	enum pl_client_kind kind;
 	uint64_t frames;
 	int64_t last_us, max_gap_us;
+	/* RFC 3550 interarrival jitter over frames (arrival vs RTP timestamp),
+	 * computed here so that it does not depend on the library's own. */
+	double transit, jitter;
+	bool has_transit;
 };
 
 struct peer {
@@ -135,6 +142,17 @@ static void on_frame(struct pl_client *c, void *ud, const struct pl_client_frame
 			s->max_gap_us = f->arrival_us - s->last_us;
 		s->last_us = f->arrival_us;
 		s->frames++;
+		/* Audio 48 kHz, video 90 kHz; the difference of transits in ms. */
+		double hz = f->kind == PL_CLIENT_VIDEO ? 90000.0 : 48000.0;
+		double transit = (double)f->arrival_us / 1000.0 - (double)f->rtp_ts * 1000.0 / hz;
+		if (s->has_transit) {
+			double d = transit - s->transit;
+			/* An RTP timestamp wrap (or a new stream) is no jitter. */
+			if (d > -10000 && d < 10000)
+				s->jitter += ((d < 0 ? -d : d) - s->jitter) / 16.0;
+		}
+		s->transit = transit;
+		s->has_transit = true;
 	}
 	pthread_mutex_unlock(&mu);
 }
@@ -145,6 +163,14 @@ static const struct pl_client_callbacks callbacks = {
 };
 
 /* Per source: the frame figures and the sum of its streams' counters. */
+static json_t *impair_json(const struct pl_client_impair_stats *s)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:f, s:f}", "packets", (json_int_t)s->packets,
+			 "delivered", (json_int_t)s->delivered, "lost", (json_int_t)s->lost,
+			 "overflow", (json_int_t)s->overflow, "delay_mean_ms", s->delay_mean_ms,
+			 "delay_max_ms", s->delay_max_ms);
+}
+
 static json_t *sources_json(struct peer *p, const struct pl_client_stream_stats *ss, size_t n, int64_t now)
 {
 	json_t *arr = json_array();
@@ -154,6 +180,7 @@ static json_t *sources_json(struct peer *p, const struct pl_client_stream_stats 
 		struct source *s = &p->src[i];
 		uint64_t packets = 0, expected = 0, lost = 0, rtx = 0, nacks = 0;
 		double jitter = 0;
+		int64_t newest = -1;
 		int64_t silent = s->last_us ? now - s->last_us : 0;
 
 		for (size_t k = 0; k < n; k++) {
@@ -161,14 +188,14 @@ static json_t *sources_json(struct peer *p, const struct pl_client_stream_stats 
 				continue;
 			packets += ss[k].packets, expected += ss[k].expected, lost += ss[k].lost;
 			rtx += ss[k].rtx, nacks += ss[k].nacked;
-			if (ss[k].active)
-				jitter = ss[k].jitter_ms;
+			if (ss[k].last_us > newest) /* the stream now flowing */
+				jitter = ss[k].jitter_ms, newest = ss[k].last_us;
 		}
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f}",
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f}",
 			"id", s->participant, "kind", s->kind == PL_CLIENT_VIDEO ? "video" : "audio",
 			"frames", (json_int_t)s->frames, "packets", (json_int_t)packets,
 			"expected", (json_int_t)expected, "lost", (json_int_t)lost, "rtx", (json_int_t)rtx,
-			"nacks", (json_int_t)nacks, "jitter_ms", jitter,
+			"nacks", (json_int_t)nacks, "jitter_ms", jitter, "frame_jitter_ms", s->jitter,
 			"gap_ms", (double)(s->max_gap_us > silent ? s->max_gap_us : silent) / 1000.0,
 			"silent_ms", (double)silent / 1000.0));
 		s->max_gap_us = 0;
@@ -197,6 +224,10 @@ static void report(size_t count, int64_t t0)
 			      "nacks_received", (json_int_t)st.nacks_received,
 			      "retransmits", (json_int_t)st.retransmits, "nacks_sent", (json_int_t)st.nacks_sent,
 			      "rtx_received", (json_int_t)st.rtx_received);
+		if (st.impair_out.packets || st.impair_in.packets) {
+			json_object_set_new(o, "impair_out", impair_json(&st.impair_out));
+			json_object_set_new(o, "impair_in", impair_json(&st.impair_in));
+		}
 		json_object_set_new(o, "from", sources_json(p, ss, n, now));
 		json_array_append_new(clients, o);
 	}
@@ -265,9 +296,9 @@ int main(int argc, char **argv)
 	}
 	for (long i = 0; i < count; i++) {
 		struct peer *p = &peers[i];
-		struct pl_client_config cfg = { .url = server, .loop = loop, .cb = &callbacks, .ud = p };
+		struct pl_client_config cfg = { .url = server, .loop = loop, .cb = &callbacks, .ud = p,
+						.impair = impair };
 
-		(void)impair; /* wired once the client library's impairment stage is in */
 		snprintf(p->name, sizeof(p->name), "%s-%ld", name, i);
 		p->clip = clip;
 		if ((rc = pl_client_create(&cfg, &p->c)) < 0 || (rc = pl_client_connect(p->c)) < 0 ||

@@ -112,6 +112,7 @@ export function flow(peers, rxName, txId, kind, t0, t1) {
 		frames: d('frames'), packets: d('packets'), expected, lost, rtx: d('rtx'), nacks: d('nacks'),
 		residual_pct: expected > 0 ? +(100 * lost / expected).toFixed(3) : null,
 		max_gap_ms: Math.round(gap), jitter_ms: +(b.jitter_ms ?? 0).toFixed(2),
+		frame_jitter_ms: +(b.frame_jitter_ms ?? 0).toFixed(2),
 		fps: +(d('frames') / ((t1 - t0) / 1000)).toFixed(1),
 	};
 }
