@@ -26,6 +26,7 @@
  */
 #include "media/srtp_engine.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+#include <openssl/rand.h>
 
 #include "common/err.h"
 
@@ -48,6 +50,10 @@
 #define AUTH_KEY_BYTES 20
 #define CM_SALT_BYTES 14
 #define GCM_SALT_BYTES 12
+/* OpenSSL's EVP calls take int lengths: a longer packet would be cut
+ * short silently by the casts below (part of it left in clear). */
+#define MAX_PACKET_BYTES ((size_t)INT_MAX - 64)
+#define SRTCP_INDEX_MAX 0x7fffffffu
 
 struct own_stream {
 	uint32_t ssrc;
@@ -74,6 +80,7 @@ struct pl_srtp_own {
 	struct own_keys rtp, rtcp;
 	struct own_stream *streams; /* open addressing, cap a power of two */
 	size_t cap, n;
+	uint32_t hash_key;         /* random: SSRCs chosen to collide cannot be precomputed */
 	struct own_stream *last;   /* the stream of the previous packet */
 };
 
@@ -171,6 +178,8 @@ int pl_srtp_own_create(bool gcm, const uint8_t *key, const uint8_t *salt, size_t
 	s->inbound = inbound;
 	s->cap = 16;
 	s->streams = calloc(s->cap, sizeof(*s->streams));
+	if (RAND_bytes((unsigned char *)&s->hash_key, sizeof(s->hash_key)) != 1)
+		s->hash_key = 0x9e3779b9u; /* still correct, only predictable */
 	/* RTP keys: labels 0 (cipher), 1 (auth), 2 (salt); SRTCP: 3, 4, 5. */
 	if (!s->streams || keys_init(&s->rtp, gcm, inbound, key, salt, salt_len, 0) < 0 ||
 	    keys_init(&s->rtcp, gcm, inbound, key, salt, salt_len, 3) < 0) {
@@ -194,16 +203,25 @@ void pl_srtp_own_destroy(struct pl_srtp_own *s)
 
 /* ---- streams ------------------------------------------------------------ */
 
-static size_t slot_of(uint32_t ssrc, size_t cap)
+/* Keyed per session, full avalanche (murmur3's finaliser).  The plain
+ * (ssrc * 2654435761) >> 8 used before kept only product bits 8..20,
+ * which depend on SSRC bits 0..20 alone: SSRCs differing only above bit
+ * 20 shared one probe chain, so an authenticated peer could make every
+ * lookup -- forged packets' included, which probe before they fail --
+ * walk up to MAX_STREAMS slots. */
+static size_t slot_of(const struct pl_srtp_own *s, uint32_t ssrc, size_t cap)
 {
-	return (size_t)((ssrc * 2654435761u) >> 8) & (cap - 1);
+	uint32_t h = ssrc ^ s->hash_key;
+
+	h ^= h >> 16, h *= 0x85ebca6bu, h ^= h >> 13, h *= 0xc2b2ae35u, h ^= h >> 16;
+	return (size_t)h & (cap - 1);
 }
 
 static struct own_stream *stream_find(struct pl_srtp_own *s, uint32_t ssrc)
 {
 	if (s->last && s->last->ssrc == ssrc)
 		return s->last;
-	for (size_t i = slot_of(ssrc, s->cap);; i = (i + 1) & (s->cap - 1)) {
+	for (size_t i = slot_of(s, ssrc, s->cap);; i = (i + 1) & (s->cap - 1)) {
 		if (!s->streams[i].used)
 			return NULL;
 		if (s->streams[i].ssrc == ssrc)
@@ -223,7 +241,7 @@ static struct own_stream *stream_add(struct pl_srtp_own *s, uint32_t ssrc)
 		for (size_t i = 0; i < s->cap; i++) {
 			if (!s->streams[i].used)
 				continue;
-			size_t j = slot_of(s->streams[i].ssrc, cap);
+			size_t j = slot_of(s, s->streams[i].ssrc, cap);
 			while (t[j].used)
 				j = (j + 1) & (cap - 1);
 			t[j] = s->streams[i];
@@ -232,7 +250,7 @@ static struct own_stream *stream_add(struct pl_srtp_own *s, uint32_t ssrc)
 		s->streams = t;
 		s->cap = cap;
 	}
-	size_t i = slot_of(ssrc, s->cap);
+	size_t i = slot_of(s, ssrc, s->cap);
 	while (s->streams[i].used)
 		i = (i + 1) & (s->cap - 1);
 	memset(&s->streams[i], 0, sizeof(s->streams[i]));
@@ -400,7 +418,7 @@ int pl_srtp_own_protect(struct pl_srtp_own *s, uint8_t *buf, size_t *len)
 	struct own_stream *st;
 	uint8_t roc[4];
 
-	if (!h)
+	if (!h || *len > MAX_PACKET_BYTES)
 		return PL_EPROTO;
 	n = *len - h;
 	ssrc = rd32(buf + 8);
@@ -408,6 +426,10 @@ int pl_srtp_own_protect(struct pl_srtp_own *s, uint8_t *buf, size_t *len)
 	if (!(st = stream_find(s, ssrc)) && !(st = stream_add(s, ssrc)))
 		return PL_EPROTO;
 	index = rtp_index_guess(st, seq);
+	/* The 48-bit index is spent (the ROC would wrap to 0): going on would
+	 * reuse keystream; libsrtp stops at its key limit as well. */
+	if (st->rtp_seen && (st->rtp_top >> 16) == UINT32_MAX && (index >> 16) == 0)
+		return PL_EPROTO;
 	/* The sender only moves forward; a resend of an older index keeps
 	 * the top (no window is kept on this side). */
 	if (!st->rtp_seen || index > st->rtp_top) {
@@ -440,7 +462,8 @@ int pl_srtp_own_unprotect(struct pl_srtp_own *s, uint8_t *buf, size_t *len)
 	struct own_stream *st;
 	int rc;
 
-	if (*len < RTP_HEADER_BYTES + tag_n || !(h = rtp_header_len(buf, *len - tag_n)))
+	if (*len < RTP_HEADER_BYTES + tag_n || *len > MAX_PACKET_BYTES ||
+	    !(h = rtp_header_len(buf, *len - tag_n)))
 		return PL_EPROTO;
 	n = *len - tag_n - h;
 	ssrc = rd32(buf + 8);
@@ -480,11 +503,17 @@ int pl_srtp_own_protect_rtcp(struct pl_srtp_own *s, uint8_t *buf, size_t *len)
 	struct own_stream *st;
 	uint8_t trailer[SRTCP_INDEX_BYTES];
 
+	if (*len > MAX_PACKET_BYTES)
+		return PL_EPROTO;
 	if (!(st = stream_find(s, ssrc)) && !(st = stream_add(s, ssrc)))
 		return PL_EPROTO;
-	/* 31-bit SRTCP index, first packet 1 (as libsrtp); wraps past 2^31-1
-	 * (rekeying is DTLS's business long before that). */
-	st->rtcp_top = st->rtcp_seen ? (st->rtcp_top + 1) & 0x7fffffffu : 1;
+	/* 31-bit SRTCP index, first packet 1.  After 2^31-1 the index space
+	 * is spent: wrapping to 0 would reuse the keystream of earlier
+	 * packets (a two-time pad), and WebRTC never rekeys an SRTP session,
+	 * so refuse from then on, as libsrtp does (key_expired). */
+	if (st->rtcp_seen && st->rtcp_top >= SRTCP_INDEX_MAX)
+		return PL_EPROTO;
+	st->rtcp_top = st->rtcp_seen ? st->rtcp_top + 1 : 1;
 	st->rtcp_seen = true;
 	index = st->rtcp_top;
 	wr32(trailer, index | 0x80000000u);
@@ -518,7 +547,7 @@ int pl_srtp_own_unprotect_rtcp(struct pl_srtp_own *s, uint8_t *buf, size_t *len)
 	const uint8_t *trailer;
 	uint8_t *tag;
 
-	if (*len < RTCP_HEADER_BYTES + tag_n + SRTCP_INDEX_BYTES)
+	if (*len < RTCP_HEADER_BYTES + tag_n + SRTCP_INDEX_BYTES || *len > MAX_PACKET_BYTES)
 		return PL_EPROTO;
 	n = *len - RTCP_HEADER_BYTES - tag_n - SRTCP_INDEX_BYTES;
 	ssrc = rd32(buf + 4);
@@ -531,7 +560,7 @@ int pl_srtp_own_unprotect_rtcp(struct pl_srtp_own *s, uint8_t *buf, size_t *len)
 	}
 	word = rd32(trailer);
 	encrypted = word >> 31;
-	index = word & 0x7fffffffu;
+	index = word & SRTCP_INDEX_MAX;
 	st = stream_find(s, ssrc);
 	if (st && !win_test(st->rtcp_win, RTCP_WINDOW, st->rtcp_top, st->rtcp_seen, index))
 		return PL_EEXIST;
@@ -543,9 +572,10 @@ int pl_srtp_own_unprotect_rtcp(struct pl_srtp_own *s, uint8_t *buf, size_t *len)
 		if (encrypted)
 			rc = gcm_crypt(&s->rtcp, true, iv, buf, RTCP_HEADER_BYTES, tr, 4,
 				       buf + RTCP_HEADER_BYTES, n, tag);
-		else /* authenticated only: all of it is AAD */
-			rc = gcm_crypt(&s->rtcp, true, iv, buf, RTCP_HEADER_BYTES + n, tr, 4, NULL, 0,
-				       tag);
+		else /* authenticated only: all of it is AAD; an empty, non-NULL
+		      * text (gcm_crypt computes p + n, UB on NULL) */
+			rc = gcm_crypt(&s->rtcp, true, iv, buf, RTCP_HEADER_BYTES + n, tr, 4,
+				       buf + RTCP_HEADER_BYTES + n, 0, tag);
 		if (rc < 0)
 			return rc == PL_EAUTH ? PL_EAUTH : PL_EPROTO;
 	} else {
