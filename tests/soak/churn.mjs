@@ -29,6 +29,12 @@
 //     allocator's quarantine is cut to 16 MiB so that it fills during the
 //     warm-up and the RSS comparison stays about leaks, not quarantine.
 //
+// With PARLEY_SOAK_VALGRIND=/usr/bin/valgrind (the churn_valgrind test)
+// parleyd runs under memcheck instead, with a lighter load (12 clients, 3
+// rooms, 10 s + 40 s): valgrind must report no error and no definitely or
+// indirectly lost block at exit (--error-exitcode), FDs and threads come
+// back as above; RSS is not compared (valgrind's own memory dominates).
+//
 // Figures go to stdout as `# figures {json}` (and to PARLEY_SOAK_JSON if
 // set).  Environment: PARLEY_SOAK_SECONDS, PARLEY_SOAK_WARMUP (20, ASan 15),
 // PARLEY_SOAK_CLIENTS (50), PARLEY_SOAK_ROOMS (5), PARLEY_SOAK_SEED,
@@ -47,13 +53,16 @@ if (!process.env.PARLEYD || !BENCH) {
 	process.exit(77);
 }
 
-const SOAK_S = Number(process.env.PARLEY_SOAK_SECONDS || (ASAN ? 40 : 120));
-const WARMUP_S = Number(process.env.PARLEY_SOAK_WARMUP || (ASAN ? 15 : 20));
-const CLIENTS = Number(process.env.PARLEY_SOAK_CLIENTS || 50);
-const ROOMS = Number(process.env.PARLEY_SOAK_ROOMS || 5);
+const VALGRIND = process.env.PARLEY_SOAK_VALGRIND || '';
+const SOAK_S = Number(process.env.PARLEY_SOAK_SECONDS || (VALGRIND ? 40 : ASAN ? 40 : 120));
+const WARMUP_S = Number(process.env.PARLEY_SOAK_WARMUP || (VALGRIND ? 10 : ASAN ? 15 : 20));
+const CLIENTS = Number(process.env.PARLEY_SOAK_CLIENTS || (VALGRIND ? 12 : 50));
+const ROOMS = Number(process.env.PARLEY_SOAK_ROOMS || (VALGRIND ? 3 : 5));
+const VALGRIND_ARGS = [VALGRIND, '--leak-check=full', '--show-leak-kinds=definite,indirect',
+	'--errors-for-leak-kinds=definite,indirect', '--error-exitcode=99', '--num-callers=30'];
 const SEED = Number(process.env.PARLEY_SOAK_SEED || Date.now() % 1000000);
 const TOLERANCE = 0.10;
-const SETTLE_MS = 30000;
+const SETTLE_MS = VALGRIND ? 60000 : 30000;
 const QUIET_MS = 12000;                   // two of parleyd's 5 s memory trim ticks, and some
 const MIN_MEDIA_SHARE = ASAN ? 0.8 : 0.9;  // of the cycles with media both ways (ASan clients are slow)
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'parley-churn-'));
@@ -64,6 +73,7 @@ const within = (now, base) => Math.abs(now - base) <= Math.max(1, TOLERANCE * ba
 async function churn(srv, seconds, seed, tag) {
 	const json = path.join(tmp, `${tag}.json`);
 	const args = ['churn', '--server', srv.url, '--clients', String(CLIENTS), '--rooms', String(ROOMS),
+		'--kill-clients', String(Math.max(1, Math.round(CLIENTS / 10))),
 		'--duration', String(seconds), '--seed', String(seed), '--json', json];
 	const cmd = process.env.PARLEY_SOAK_NICE === '1' ? 'nice' : BENCH;
 	const full = cmd === 'nice' ? ['-n', '10', BENCH, ...args] : args;
@@ -87,10 +97,12 @@ async function settle(srv) {
 	return { ok: !!ok, last, ms: Date.now() - t0 };
 }
 
-test(`churn soak: ${CLIENTS} clients, ${ROOMS} rooms, ${SOAK_S} s: everything is given back`, { timeout: (SOAK_S + WARMUP_S + 300) * 1000 }, async () => {
+test(`churn soak: ${CLIENTS} clients, ${ROOMS} rooms, ${SOAK_S} s${VALGRIND ? ', parleyd under valgrind' : ''}: everything is given back`, { timeout: (SOAK_S + WARMUP_S + 300) * 1000 }, async () => {
 	// A 16 MiB quarantine fills during the warm-up (see the header).
-	const srv = await startParleyd({ env: sanitizerEnv('quarantine_size_mb=16') });
-	const fig = { clients: CLIENTS, rooms: ROOMS, soak_s: SOAK_S, warmup_s: WARMUP_S, seed: SEED, asan: ASAN };
+	const srv = VALGRIND
+		? await startParleyd({ wrapper: VALGRIND_ARGS, timeoutMs: 120000 })
+		: await startParleyd({ env: sanitizerEnv('quarantine_size_mb=16') });
+	const fig = { clients: CLIENTS, rooms: ROOMS, soak_s: SOAK_S, warmup_s: WARMUP_S, seed: SEED, asan: ASAN, valgrind: !!VALGRIND };
 	let stopped = null;
 	try {
 		fig.boot = procSample(srv.pid);
@@ -143,9 +155,16 @@ test(`churn soak: ${CLIENTS} clients, ${ROOMS} rooms, ${SOAK_S} s: everything is
 		const leak = /ERROR: LeakSanitizer[\s\S]{0,6000}/.exec(stopped.log);
 		assert.equal(leak, null, `LeakSanitizer report:\n${leak?.[0]}`);
 		assert.ok(!/ERROR: AddressSanitizer|runtime error:/.test(stopped.log), `sanitizer report:\n${stopped.log.slice(-6000)}`);
+		if (VALGRIND) {
+			const summary = /==\d+== (ERROR SUMMARY: .*)/.exec(stopped.log)?.[1];
+			const lost = /==\d+==\s+definitely lost: .*\n==\d+==\s+indirectly lost: .*/.exec(stopped.log)?.[0] ?? 'All heap blocks were freed';
+			fig.valgrind_summary = `${summary}; ${lost.replace(/==\d+==\s+/g, '')}`;
+			console.log(`# valgrind: ${fig.valgrind_summary}`);
+			assert.match(summary ?? '', /^ERROR SUMMARY: 0 errors/, `valgrind:\n${stopped.log.slice(-12000)}`);
+		}
 		assert.equal(stopped.signal, null, `parleyd ended by ${stopped.signal}`);
 		assert.equal(stopped.code, 0, `parleyd exit status after SIGTERM\n${stopped.log.slice(-4000)}`);
-		for (const k of ['fds', 'threads', 'rss_kb']) {
+		for (const k of VALGRIND ? ['fds', 'threads'] : ['fds', 'threads', 'rss_kb']) {
 			assert.ok(within(fig.end[k], fig.base[k]), `${k}: ${fig.end[k]} after the soak vs ${fig.base[k]} at the start (peak ${fig.peak[k]}): more than 10 % apart`);
 		}
 	} finally {

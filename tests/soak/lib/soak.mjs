@@ -50,14 +50,15 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 /**
  * Spawns $PARLEYD on 127.0.0.1:0 with a fresh data dir; resolves once it
  * logged its port: { proc, pid, port, url, http, log(), exited, stop() }.
- * stop() sends SIGTERM and resolves { code, signal, log }.
+ * stop() sends SIGTERM and resolves { code, signal, log }.  wrapper: a
+ * command and its options to run parleyd under (valgrind ...).
  */
-export async function startParleyd({ args = [], env = process.env, timeoutMs = 30000 } = {}) {
+export async function startParleyd({ args = [], env = process.env, timeoutMs = 30000, wrapper = [] } = {}) {
 	const exe = process.env.PARLEYD;
 	if (!exe) throw new Error('PARLEYD is not set');
 	const dataDir = mkdtempSync(path.join(os.tmpdir(), 'parley-soak-'));
-	const proc = spawn(exe, ['--listen', '127.0.0.1:0', '--data-dir', dataDir, ...args],
-		{ stdio: ['ignore', 'pipe', 'pipe'], env });
+	const argv = [...wrapper, exe, '--listen', '127.0.0.1:0', '--data-dir', dataDir, ...args];
+	const proc = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env });
 	live.add(proc);
 	let log = '';
 	const append = (d) => {
