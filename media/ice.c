@@ -61,6 +61,7 @@
 #include <gio/gio.h>
 #include <glib.h>
 #include <nice/agent.h>
+#include <nice/debug.h>
 
 #include "common/err.h"
 #include "common/log.h"
@@ -421,6 +422,11 @@ int pl_ice_agent_create(void *ctx, const struct pl_ice_config *cfg, struct pl_ic
 		if (err)
 			goto fail;
 	}
+	/* libnice's debug output (NICE_DEBUG, G_MESSAGES_DEBUG) traces STUN
+	 * checks with the ICE passwords in clear.  It reads the environment
+	 * when its first agent is made; turning it off afterwards keeps any
+	 * program using media/ (parleyd, libparley-client) from logging them. */
+	nice_debug_disable(TRUE);
 	a->consent_timeout_us = (int64_t)(cfg->consent_timeout_ms ? cfg->consent_timeout_ms : 30000) * 1000;
 	a->consent_timer = g_timeout_source_new(1000);
 	g_source_set_callback(a->consent_timer, consent_tick, a, NULL);

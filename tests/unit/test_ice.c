@@ -726,8 +726,34 @@ static void test_ice_stun_unanswered(void **state)
 	pl_ice_agent_destroy(a);
 }
 
+/* libnice debug output is on in this process (main sets NICE_DEBUG and
+ * G_MESSAGES_DEBUG before the first agent): no libnice message may carry
+ * an ICE password once an agent exists. */
+static unsigned nice_msgs, nice_password_msgs;
+
+static void count_libnice(const gchar *domain, GLogLevelFlags level, const gchar *msg, gpointer ud)
+{
+	nice_msgs++;
+	if (strstr(msg, "password") || strstr(msg, "pwd"))
+		nice_password_msgs++;
+}
+
+static void test_ice_no_passwords_in_debug_output(void **state)
+{
+	fprintf(stderr, "libnice messages: %u, with a password: %u\n", nice_msgs, nice_password_msgs);
+	assert_int_equal(nice_password_msgs, 0);
+}
+
 int main(void)
 {
+	static const char *const domains[] = { "libnice", "libnice-stun", "libnice-socket",
+					       "libnice-verbose", "libnice-pseudotcp" };
+
+	setenv("NICE_DEBUG", "all", 1);
+	setenv("G_MESSAGES_DEBUG", "all", 1);
+	for (size_t i = 0; i < sizeof(domains) / sizeof(domains[0]); i++)
+		g_log_set_handler(domains[i], G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION,
+				  count_libnice, NULL);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ice_connect_and_send, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ice_send_before_connected, setup, teardown),
@@ -740,6 +766,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ice_public_address, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ice_port_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ice_stun_unanswered, setup, teardown),
+		cmocka_unit_test(test_ice_no_passwords_in_debug_output),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
