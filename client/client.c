@@ -608,6 +608,7 @@ static void sum_streams(struct call_stats *a)
 	st->rtx_received = sub->ended_rtx;
 	st->nacks_sent = sub->ended_nacked;
 	st->srtp_errors = sub->srtp_errors;
+	st->plis_sent = sub->plis_sent;
 	st->n_streams = sub->streams->len;
 	for (guint i = 0; i < sub->streams->len; i++) {
 		struct pl_client_stream_stats s;

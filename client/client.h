@@ -247,6 +247,10 @@ struct pl_client_stream_stats {
 	uint64_t duplicates, rtx, nacked, frames;
 	double jitter_ms;               /* RFC 3550 interarrival jitter */
 	int64_t first_us, last_us;      /* monotonic arrival of first/newest packet */
+	/* Video with a frame callback: frames given up (packets still missing
+	 * after the reorder buffer's wait), complete delta frames dropped
+	 * while waiting for a keyframe, and our PLIs (keyframe requests). */
+	uint64_t frames_incomplete, frames_skipped, plis_sent;
 };
 
 /* One direction of the impairment stage (pl_client_config.impair). */
@@ -275,6 +279,7 @@ struct pl_client_stats {
 	size_t n_streams;               /* streams now known, active or not */
 	uint32_t reconnects;            /* successful rejoins */
 	bool reconnecting;              /* the WebSocket is down, retrying */
+	uint64_t plis_sent;             /* keyframe requests about received video */
 };
 
 /* Fills *st and up to cap stream entries (streams may be NULL with cap 0);

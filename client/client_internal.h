@@ -15,6 +15,7 @@
 #define PL_CLIENT_INTERNAL_H
 
 #include "client/client.h"
+#include "client/reorder.h"
 #include "media/dtls.h"
 #include "media/ice.h"
 #include "media/nack.h"
@@ -170,12 +171,11 @@ struct pl_client_in {
 	uint64_t seen[PL_CLIENT_LOSS_WINDOW / 64];
 	uint64_t packets, bytes, duplicates, rtx, nacked, frames;
 	int64_t first_us, last_us;
-	/* Frame assembly (only with a frame callback). */
-	uint8_t *frame;
-	size_t frame_len, frame_cap;
-	uint32_t frame_ts;
-	uint16_t frame_next_seq;
-	bool frame_ok, frame_key;
+	/* Video frames (only with a frame callback): a reorder buffer
+	 * (client/reorder.h), made at the first packet, and our keyframe
+	 * requests (PLI) when it needs a keyframe. */
+	struct pl_reorder *reorder;
+	struct pl_reorder_pli pli;
 };
 
 struct pl_client_sub {
@@ -187,6 +187,7 @@ struct pl_client_sub {
 	/* Streams replaced by later ones (an m-line reused): totals. */
 	uint64_t ended_packets, ended_bytes, ended_expected, ended_lost;
 	uint64_t ended_duplicates, ended_rtx, ended_nacked;
+	uint64_t plis_sent;             /* about every stream, never reset */
 	/* An answer waiting for our candidates. */
 	struct pl_sdp *pending_answer;
 	uint32_t pending_rev;

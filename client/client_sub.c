@@ -13,15 +13,25 @@
  * detector (media/nack.h), and a bitmap of the last PL_CLIENT_LOSS_WINDOW
  * sequence numbers that counts each packet once, so that loss is what
  * stays missing after repair -- and, when the application wants frames,
- * depacketize: a VP8 frame is the payloads (descriptors removed) of
- * consecutive packets from a start-of-partition-0 packet to the marker;
- * an Opus frame is one packet.  The loop's tick sends due NACKs every
- * 20 ms and an RR about every stream once a second.
- * Runs on the loop thread; no allocation per packet (a frame buffer grows
- * to the largest frame once).
+ * depacketize.  An Opus frame is one packet, handed out as it comes.  VP8
+ * packets go through a reorder buffer (client/reorder.h), so that a packet
+ * repaired by NACK/RTX, which arrives after newer ones, still completes
+ * its frame: frames come out in order, a hole is waited for up to
+ * max(2 RTT, 150 ms) (at most 300 ms) from when it showed, and a frame
+ * given up makes the buffer drop delta frames until a keyframe.  Meanwhile
+ * we ask the server for one with an RTCP PLI (at most one per 300 ms per
+ * stream, again every second while none comes); the server turns it into
+ * a throttled PLI to the publisher (media/feedback.c).
+ * The loop's tick sends due NACKs and PLIs every 20 ms, an RR about every
+ * stream once a second, and lets the reorder buffers give up what they
+ * waited for too long.
+ * Runs on the loop thread; no allocation per packet (a video stream's
+ * reorder ring is allocated at its first packet; the frame buffer grows to
+ * the largest frame once).
  */
 #include "client/client_internal.h"
-#include "codecs/vp8.h"
+#include "client/reorder.h"
+#include "media/keyframe.h"
 #include "media/rtcp.h"
 #include "media/rtp.h"
 #include "common/clock.h"
@@ -34,7 +44,18 @@
 
 #define NACK_BATCH 64
 #define RTCP_CAP 1200
-#define FRAME_MAX_BYTES (4u << 20)
+/* How long a hole in a video stream is waited for: twice the RTT, within
+ * these bounds.  The floor covers two NACK rounds of a leg whose RTT is
+ * unknown or ~0 (pl_nack_rx retries every 100 ms then; the server's NACKs
+ * upstream do), so that a repair lost once still makes it; a frame held
+ * that long is not yet a freeze (> 200 ms) for a viewer.  Without NACK
+ * nothing will repair a hole, so only reordering on the way is worth a
+ * short wait. */
+#define REORDER_WAIT_MIN_US 150000
+#define REORDER_WAIT_MAX_US 300000
+#define REORDER_WAIT_NO_NACK_US 30000
+/* reorder.h's keyframe request spacing is parleyd's. */
+G_STATIC_ASSERT(PL_REORDER_PLI_AGAIN_US == PL_KF_MIN_INTERVAL_US);
 
 /* What a packet is to the loss accounting: the newest so far, an older one
  * filling a hole (reordered or repaired), a duplicate, or too old. */
@@ -49,7 +70,7 @@ void pl_client_sub_init(struct pl_client_sub *s)
 
 static void stream_free(struct pl_client_in *in)
 {
-	g_free(in->frame);
+	pl_reorder_destroy(in->reorder);
 	g_free(in);
 }
 
@@ -159,13 +180,12 @@ void pl_client_sub_reset(struct pl_client *c)
 	s->peer = NULL;
 }
 
+/* A new SSRC: a new sequence space, so a new reorder buffer (made again
+ * at the first packet). */
 static void stream_reset(struct pl_client_in *in, const struct offered *o)
 {
-	uint8_t *frame = in->frame;
-	size_t cap = in->frame_cap;
-
+	pl_reorder_destroy(in->reorder);
 	memset(in, 0, sizeof(*in));
-	in->frame = frame, in->frame_cap = cap;
 	g_strlcpy(in->mid, o->mid, sizeof(in->mid));
 	in->video = o->video;
 	in->ssrc = o->ssrc;
@@ -346,42 +366,32 @@ static void deliver(struct pl_client *c, struct pl_client_in *in, const uint8_t 
 	c->cb.frame(c, c->ud, &f);
 }
 
-/* VP8: payloads of consecutive packets of one timestamp, from the start of
- * partition 0 to the marker.  A gap drops the frame (its repair arrives
- * too late to be in order; a decoder would ask for a keyframe anyway). */
-static void assemble_vp8(struct pl_client *c, struct pl_client_in *in, const struct pl_rtp_view *v,
-			 int64_t now)
+static int64_t reorder_wait_us(const struct pl_client *c, const struct pl_client_in *in)
 {
-	struct pl_vp8_desc d;
-	size_t n;
+	int64_t w = 2 * (int64_t)c->rtt_ms * 1000;
 
-	if (pl_vp8_parse(v->payload, v->payload_len, &d) < 0)
-		return;
-	if (d.start && d.partition == 0) {
-		in->frame_len = 0;
-		in->frame_ts = v->ts;
-		in->frame_ok = true;
-		in->frame_key = d.keyframe;
-	} else if (!in->frame_ok || v->ts != in->frame_ts || v->seq != in->frame_next_seq) {
-		in->frame_ok = false;
-		return;
-	}
-	n = v->payload_len - d.header_len;
-	if (in->frame_len + n > FRAME_MAX_BYTES) {
-		in->frame_ok = false;
-		return;
-	}
-	if (in->frame_len + n > in->frame_cap) {
-		in->frame_cap = MAX(in->frame_cap * 2, in->frame_len + n + 4096);
-		in->frame = g_realloc(in->frame, in->frame_cap);
-	}
-	memcpy(in->frame + in->frame_len, v->payload + d.header_len, n);
-	in->frame_len += n;
-	in->frame_next_seq = v->seq + 1;
-	if (v->marker) {
-		deliver(c, in, in->frame, in->frame_len, in->frame_ts, in->frame_key, now);
-		in->frame_ok = false;
-	}
+	if (!in->nack_ok)
+		return REORDER_WAIT_NO_NACK_US;
+	return CLAMP(w, REORDER_WAIT_MIN_US, REORDER_WAIT_MAX_US);
+}
+
+/* Hands out the VP8 frames the reorder buffer has ready. */
+static void vp8_deliver_ready(struct pl_client *c, struct pl_client_in *in, int64_t now)
+{
+	struct pl_reorder_frame f;
+
+	while (pl_reorder_pop(in->reorder, now, reorder_wait_us(c, in), &f))
+		deliver(c, in, f.data, f.len, f.ts, f.keyframe, now);
+}
+
+static void vp8_on_packet(struct pl_client *c, struct pl_client_in *in, const struct pl_rtp_view *v,
+			  int64_t now)
+{
+	if (!in->reorder)
+		in->reorder = pl_reorder_create(PL_REORDER_DEFAULT_SLOTS);
+	/* Bad payloads are counted in the buffer's stats; late ones too. */
+	(void)pl_reorder_push(in->reorder, v->seq, v->ts, v->marker, v->payload, v->payload_len, now);
+	vp8_deliver_ready(c, in, now);
 }
 
 /* RFC 3550 statistics (our RR, jitter) see the stream as it arrived in
@@ -412,11 +422,11 @@ static void on_media(struct pl_client *c, struct pl_client_in *in, const struct 
 	in->bytes += v->payload_len;
 	if (!in->video || v->marker)
 		in->frames++;
-	if (!c->cb.frame || v->payload_len == 0)
+	if (!c->cb.frame)
 		return;
 	if (in->video)
-		assemble_vp8(c, in, v, now);
-	else
+		vp8_on_packet(c, in, v, now); /* an empty one fills its place */
+	else if (v->payload_len)
 		deliver(c, in, v->payload, v->payload_len, v->ts, false, now);
 }
 
@@ -462,18 +472,44 @@ static size_t add_nacks(struct pl_client *c, int64_t now, uint8_t *buf, size_t c
 	struct pl_client_sub *s = &c->sub;
 	uint16_t seqs[NACK_BATCH];
 	size_t len = 0, n, w;
+	/* Retries every RTT, at most once a tick: an unknown (0) RTT must not
+	 * fall back to pl_nack_rx's 100 ms default, which would leave a lost
+	 * repair one try in the reorder buffer's wait; the server ignores a
+	 * NACK for a packet it resent within half its RTT. */
+	uint32_t nack_rtt = MAX(c->rtt_ms, PL_CLIENT_TICK_MS);
 
 	for (guint i = 0; i < s->streams->len; i++) {
 		struct pl_client_in *in = g_ptr_array_index(s->streams, i);
 
 		if (!in->active || !in->nack_ok || in->nack.n == 0 || cap - len < 64)
 			continue;
-		if (pl_nack_rx_collect(&in->nack, now, 0, seqs, NACK_BATCH, &n) < 0 || n == 0)
+		if (pl_nack_rx_collect(&in->nack, now, nack_rtt, seqs, NACK_BATCH, &n) < 0 || n == 0)
 			continue;
 		if (pl_rtcp_nack_write(s->rtcp_ssrc, in->ssrc, seqs, n, buf + len, cap - len, &w) == 0) {
 			len += w;
 			in->nacked += n;
 		}
+	}
+	return len;
+}
+
+/* A PLI for each video stream whose reorder buffer waits for a keyframe,
+ * spaced as reorder.h says. */
+static size_t add_plis(struct pl_client *c, int64_t now, uint8_t *buf, size_t cap)
+{
+	struct pl_client_sub *s = &c->sub;
+	size_t len = 0, w;
+
+	for (guint i = 0; i < s->streams->len; i++) {
+		struct pl_client_in *in = g_ptr_array_index(s->streams, i);
+
+		if (!in->active || !in->reorder || !pl_reorder_pli_due(&in->pli, in->reorder, now))
+			continue;
+		if (pl_rtcp_pli_write(s->rtcp_ssrc, in->ssrc, buf + len, cap - len, &w) < 0)
+			break;
+		len += w;
+		pl_reorder_pli_sent(&in->pli, in->reorder, now);
+		s->plis_sent++;
 	}
 	return len;
 }
@@ -506,11 +542,18 @@ void pl_client_sub_tick(struct pl_client *c, int64_t now_us, bool reports)
 	uint8_t buf[RTCP_CAP + PL_SRTP_MAX_TRAILER];
 	size_t len = 0;
 
+	/* Holes waited for too long are given up even when nothing arrives. */
+	for (guint i = 0; c->cb.frame && i < c->sub.streams->len; i++) {
+		struct pl_client_in *in = g_ptr_array_index(c->sub.streams, i);
+		if (in->reorder)
+			vp8_deliver_ready(c, in, now_us);
+	}
 	if (!c->sub.peer || !c->sub.peer->connected)
 		return;
 	if (reports)
 		len = add_rr(c, now_us, buf, RTCP_CAP);
 	len += add_nacks(c, now_us, buf + len, RTCP_CAP - len);
+	len += add_plis(c, now_us, buf + len, RTCP_CAP - len);
 	if (len)
 		pl_client_peer_send_rtcp(c->sub.peer, buf, len, sizeof(buf));
 }
@@ -535,4 +578,12 @@ void pl_client_sub_stream_stats(const struct pl_client_in *in, struct pl_client_
 	st->jitter_ms = (double)in->rxs.jitter_q4 / 16.0 * 1000.0 / (double)in->rxs.clock_hz;
 	st->first_us = in->first_us;
 	st->last_us = in->last_us;
+	st->plis_sent = in->pli.sent;
+	if (in->reorder) {
+		struct pl_reorder_stats rs;
+
+		pl_reorder_get_stats(in->reorder, &rs);
+		st->frames_incomplete = rs.frames_incomplete;
+		st->frames_skipped = rs.frames_skipped;
+	}
 }

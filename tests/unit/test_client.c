@@ -182,6 +182,8 @@ struct peer_state {
 	int participants_seen, tracks_seen, chats, acks, history_msgs;
 	uint64_t acked_seq;
 	int frames_video, frames_audio, decoded_video, decoded_audio, pattern_ok;
+	int video_errors;               /* frames the decoder refused */
+	bool first_video_key;           /* the first video frame handed to us */
 	uint32_t last_frame_no;
 	bool pub_up, sub_up;
 	char srtp[32];
@@ -277,8 +279,11 @@ static void cb_frame(struct pl_client *c, void *ud, const struct pl_client_frame
 
 	g_mutex_lock(&s->mu);
 	if (f->kind == PL_CLIENT_VIDEO) {
-		s->frames_video++;
-		if (pl_vpx_dec_decode(s->vdec, f->data, f->len, &img, &has) == 0 && has) {
+		if (s->frames_video++ == 0)
+			s->first_video_key = f->keyframe;
+		if (pl_vpx_dec_decode(s->vdec, f->data, f->len, &img, &has) < 0)
+			s->video_errors++;
+		else if (has) {
 			s->decoded_video++;
 			if (pl_pattern_read(&img, &no, &sent) == 0)
 				s->pattern_ok++, s->last_frame_no = no;
@@ -353,7 +358,32 @@ static bool media_done(struct peer_state *a, struct peer_state *b)
 	       b->decoded_audio >= 25;
 }
 
-static void live_run(const char *url, struct peer_state *sa, struct peer_state *sb)
+/* The libparley-client frames a decoder gets: the first a keyframe, each
+ * one decodable (the reorder buffer hands out nothing that follows a lost
+ * frame until a keyframe), and the PLI counters add up. */
+static void check_video(struct pl_client *c, struct peer_state *s)
+{
+	struct pl_client_stream_stats ss[4];
+	struct pl_client_stats st;
+	uint64_t plis = 0;
+	size_t n;
+
+	g_mutex_lock(&s->mu);
+	assert_true(s->first_video_key);
+	assert_int_equal(s->video_errors, 0);
+	g_mutex_unlock(&s->mu);
+	pl_client_get_stats(c, &st, ss, G_N_ELEMENTS(ss), &n);
+	for (size_t i = 0; i < n; i++) {
+		plis += ss[i].plis_sent;
+		if (ss[i].kind == PL_CLIENT_AUDIO)
+			assert_true(ss[i].plis_sent == 0 && ss[i].frames_skipped == 0);
+	}
+	assert_int_equal(st.plis_sent, plis);
+}
+
+/* impair_b: an impairment spec for b's media (NULL: none). */
+static void live_run(const char *url, struct peer_state *sa, struct peer_state *sb,
+		     const char *impair_b)
 {
 	struct pl_client_clip_config cc = { .width = 320, .height = 240, .fps = 15, .video_kbps = 300,
 					    .seconds = 2 };
@@ -367,6 +397,7 @@ static void live_run(const char *url, struct peer_state *sa, struct peer_state *
 	assert_int_equal(pl_client_create(&cfg, &a), 0);
 	cfg.ud = sb;
 	cfg.srtp = PL_CLIENT_SRTP_CM;
+	cfg.impair = impair_b;
 	assert_int_equal(pl_client_create(&cfg, &b), 0);
 	assert_int_equal(pl_client_connect(a), 0);
 	assert_int_equal(pl_client_connect(b), 0);
@@ -395,6 +426,17 @@ static void live_run(const char *url, struct peer_state *sa, struct peer_state *
 	assert_true(st.join_us >= 0 && st.pub_us > 0 && st.sub_us > 0);
 	assert_true(st.packets_received > 0 && st.video_packets_sent > 0 && st.audio_packets_sent > 0);
 	assert_int_equal(st.n_streams, 2);
+	/* Impaired: until b lost video packets and had some repaired. */
+	for (int t = 0; impair_b && t < 15000; t += 100) {
+		pl_client_get_stats(b, &st, NULL, 0, NULL);
+		if (st.impair_in.lost > 0 && st.nacks_sent > 0 && st.rtx_received > 0)
+			break;
+		g_usleep(100000);
+	}
+	if (impair_b)
+		assert_true(st.impair_in.lost > 0 && st.nacks_sent > 0 && st.rtx_received > 0);
+	check_video(a, sa);
+	check_video(b, sb);
 
 	pl_client_stop(a);
 	pl_client_destroy(a);
@@ -402,7 +444,7 @@ static void live_run(const char *url, struct peer_state *sa, struct peer_state *
 	pl_client_clip_destroy(clip);
 }
 
-static void test_live_two_clients(void **state)
+static void live_test(const char *impair_b)
 {
 	const char *bin = getenv("PARLEYD");
 	char *dir, url[64];
@@ -422,7 +464,7 @@ static void test_live_two_clients(void **state)
 	assert_int_equal(pl_vpx_dec_create(1, &sb.vdec), 0);
 	assert_int_equal(pl_opus_dec_create(2, &sa.adec), 0);
 	assert_int_equal(pl_opus_dec_create(2, &sb.adec), 0);
-	live_run(url, &sa, &sb);
+	live_run(url, &sa, &sb, impair_b);
 	kill(pid, SIGTERM);
 	waitpid(pid, &status, 0);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -439,6 +481,21 @@ static void test_live_two_clients(void **state)
 	g_free(dir);
 }
 
+static void test_live_two_clients(void **state)
+{
+	(void)state;
+	live_test(NULL);
+}
+
+/* 5 % loss both ways on b's media: NACK/RTX repairs, delivered late and
+ * out of order, still make whole frames; whatever is given up costs a
+ * keyframe, never an undecodable frame. */
+static void test_live_two_clients_lossy(void **state)
+{
+	(void)state;
+	live_test("loss=5%,seed=2,spare=dtls");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -448,6 +505,7 @@ int main(void)
 		cmocka_unit_test(test_pub_offer_is_accepted_by_the_server),
 		cmocka_unit_test(test_sub_answer_mirrors_the_server_offer),
 		cmocka_unit_test(test_live_two_clients),
+		cmocka_unit_test(test_live_two_clients_lossy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
