@@ -11,8 +11,9 @@
  *
  * What is implemented, and nothing more: the two profiles WebRTC uses,
  * AES_CM_128_HMAC_SHA1_80 (RFC 3711) and AEAD_AES_128_GCM (RFC 7714);
- * key derivation rate 0; no MKI; SRTCP always encrypted on send and
- * accepted with or without the E flag.  Per SSRC: the rollover counter
+ * key derivation rate 0; no MKI; SRTCP always encrypted, on send and on
+ * receipt (E flag clear: refused, as libsrtp refuses it for AES-CM; both
+ * ends negotiated encryption, and nothing in WebRTC sends it).  Per SSRC: the rollover counter
  * and index estimation of RFC 3711 Appendix A, a replay window of 1024
  * packets for RTP (wide enough for a burst of NACKed retransmissions) and
  * 128 for SRTCP.  Outbound sessions may protect the same index again (a
@@ -542,7 +543,6 @@ int pl_srtp_own_unprotect_rtcp(struct pl_srtp_own *s, uint8_t *buf, size_t *len)
 {
 	size_t tag_n = s->gcm ? GCM_TAG_BYTES : CM_TAG_BYTES, n;
 	uint32_t ssrc, word, index;
-	bool encrypted;
 	struct own_stream *st;
 	const uint8_t *trailer;
 	uint8_t *tag;
@@ -559,7 +559,8 @@ int pl_srtp_own_unprotect_rtcp(struct pl_srtp_own *s, uint8_t *buf, size_t *len)
 		tag = (uint8_t *)trailer + SRTCP_INDEX_BYTES;
 	}
 	word = rd32(trailer);
-	encrypted = word >> 31;
+	if (!(word >> 31))
+		return PL_EPROTO; /* E clear: not what was negotiated */
 	index = word & SRTCP_INDEX_MAX;
 	st = stream_find(s, ssrc);
 	if (st && !win_test(st->rtcp_win, RTCP_WINDOW, st->rtcp_top, st->rtcp_seen, index))
@@ -569,13 +570,9 @@ int pl_srtp_own_unprotect_rtcp(struct pl_srtp_own *s, uint8_t *buf, size_t *len)
 		int rc;
 		memcpy(tr, trailer, 4);
 		gcm_rtcp_iv(&s->rtcp, ssrc, index, iv);
-		if (encrypted)
-			rc = gcm_crypt(&s->rtcp, true, iv, buf, RTCP_HEADER_BYTES, tr, 4,
-				       buf + RTCP_HEADER_BYTES, n, tag);
-		else /* authenticated only: all of it is AAD; an empty, non-NULL
-		      * text (gcm_crypt computes p + n, UB on NULL) */
-			rc = gcm_crypt(&s->rtcp, true, iv, buf, RTCP_HEADER_BYTES + n, tr, 4,
-				       buf + RTCP_HEADER_BYTES + n, 0, tag);
+		/* AAD: header(8) | E||index(4) (RFC 7714 9.2) */
+		rc = gcm_crypt(&s->rtcp, true, iv, buf, RTCP_HEADER_BYTES, tr, 4,
+			       buf + RTCP_HEADER_BYTES, n, tag);
 		if (rc < 0)
 			return rc == PL_EAUTH ? PL_EAUTH : PL_EPROTO;
 	} else {
@@ -584,7 +581,7 @@ int pl_srtp_own_unprotect_rtcp(struct pl_srtp_own *s, uint8_t *buf, size_t *len)
 			return PL_EPROTO;
 		if (CRYPTO_memcmp(want, tag, CM_TAG_BYTES) != 0)
 			return PL_EAUTH;
-		if (encrypted && cm_crypt(&s->rtcp, ssrc, index, buf + RTCP_HEADER_BYTES, n) < 0)
+		if (cm_crypt(&s->rtcp, ssrc, index, buf + RTCP_HEADER_BYTES, n) < 0)
 			return PL_EPROTO;
 	}
 	if (!st && !(st = stream_add(s, ssrc)))

@@ -20,6 +20,8 @@
 #include <stdalign.h>
 #include <string.h>
 
+#include <srtp2/srtp.h> /* a raw libsrtp sender for SRTCP without encryption */
+
 #include "common/err.h"
 #include "media/srtp.h"
 
@@ -598,6 +600,439 @@ static void test_srtp_forged_ssrcs_refused(void **state)
 	}
 }
 
+/* ---- edges, against libsrtp as the reference ----------------------------- */
+
+/* xorshift64: reproducible pseudo-random scenarios. */
+static uint64_t rng_next(uint64_t *x)
+{
+	*x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
+	return *x;
+}
+
+/* One received packet through a built-in and a libsrtp inbound session:
+ * the same verdict and, when accepted, the same plaintext. */
+static int rx_both(struct pl_srtp *own, struct pl_srtp *lib, const uint8_t *pkt, size_t len,
+		   bool rtcp)
+{
+	alignas(8) uint8_t a[PKT_CAP], b[PKT_CAP];
+	size_t la = len, lb = len;
+	int ra, rb;
+
+	memcpy(a, pkt, len), memcpy(b, pkt, len);
+	ra = rtcp ? pl_srtp_unprotect_rtcp(own, a, &la) : pl_srtp_unprotect(own, a, &la);
+	rb = rtcp ? pl_srtp_unprotect_rtcp(lib, b, &lb) : pl_srtp_unprotect(lib, b, &lb);
+	if (ra != rb)
+		print_error("own %d lib %d len %zu rtcp %d\n", ra, rb, len, rtcp);
+	assert_int_equal(ra, rb);
+	if (ra == 0) {
+		assert_int_equal(la, lb);
+		assert_memory_equal(a, b, la);
+	} else {
+		assert_int_equal(la, len); /* a refused packet keeps its length */
+	}
+	return ra;
+}
+
+/* A malformed packet: both engines refuse it (their codes may differ:
+ * which check comes first is theirs to choose). */
+static void rx_refused(struct pl_srtp *own, struct pl_srtp *lib, const uint8_t *pkt, size_t len,
+		       bool rtcp)
+{
+	alignas(8) uint8_t a[PKT_CAP];
+	struct pl_srtp *ss[2] = { own, lib };
+
+	for (int k = 0; k < 2; k++) {
+		size_t l = len;
+		memcpy(a, pkt, len);
+		assert_true((rtcp ? pl_srtp_unprotect_rtcp(ss[k], a, &l) : pl_srtp_unprotect(ss[k], a, &l)) < 0);
+		assert_int_equal(l, len);
+	}
+}
+
+struct sent {
+	uint8_t pkt[PKT_CAP];
+	size_t len;
+};
+
+/* A seeded walk: a libsrtp sender (a browser's engine) on two SSRCs with
+ * loss, jumps of up to 32000 and seq wraps; the network delivers in
+ * order, late (reordered around the 1024-packet window edge), twice,
+ * tampered or truncated.  Both receivers must agree on every packet. */
+static void differential_walk(enum pl_srtp_profile p, uint64_t seed, uint16_t first_seq)
+{
+	struct pl_srtp *tx = engine_session(PL_SRTP_ENGINE_LIBSRTP, p, false);
+	struct pl_srtp *own = engine_session(PL_SRTP_ENGINE_BUILTIN, p, true);
+	struct pl_srtp *lib = engine_session(PL_SRTP_ENGINE_LIBSRTP, p, true);
+	static struct sent hist[2048];
+	uint64_t x = seed, next[2] = { first_seq, (uint16_t)(first_seq + 30000) };
+	size_t n_hist = 0, ok = 0, replay = 0, auth = 0;
+
+	for (int step = 0; step < 6000; step++) {
+		uint64_t r = rng_next(&x);
+		int k = (int)(r >> 40 & 1);
+		if (r % 100 < 3)
+			next[k] += 1 + (r >> 8) % (r % 100 == 0 ? 32000 : 1500); /* lost / jumped */
+		struct sent *s = &hist[n_hist++ % 2048];
+		s->len = make_rtp(s->pkt, (uint16_t)next[k]++, 0xD1F0 + (uint32_t)k, 40 + (r >> 16) % 200);
+		assert_int_equal(pl_srtp_protect(tx, s->pkt, &s->len, PKT_CAP), 0);
+		if (r % 10 < 7) { /* delivered now (else: late, or never) */
+			int rc = rx_both(own, lib, s->pkt, s->len, false);
+			ok += rc == 0, replay += rc == PL_EEXIST, auth += rc == PL_EAUTH;
+		}
+		if (r % 7 < 2 && n_hist > 1) { /* something from the past */
+			size_t back = (r >> 20) % (n_hist < 2048 ? n_hist : 2048);
+			if (r % 13 == 0)
+				back = 1020 + (r >> 20) % 10; /* around the window edge */
+			if (back >= n_hist || back >= 2048)
+				back = n_hist - 1;
+			struct sent *o = &hist[(n_hist - 1 - back) % 2048];
+			uint8_t pkt[PKT_CAP];
+			size_t len = o->len;
+			memcpy(pkt, o->pkt, len);
+			if (r % 11 == 0)
+				pkt[12 + (r >> 30) % (len - 12)] ^= 0x04; /* tampered */
+			if (r % 17 == 0) { /* truncated */
+				rx_refused(own, lib, pkt, (r >> 30) % len, false);
+				continue;
+			}
+			int rc = rx_both(own, lib, pkt, len, false);
+			ok += rc == 0, replay += rc == PL_EEXIST, auth += rc == PL_EAUTH;
+		}
+	}
+	assert_true(ok > 3000 && replay > 300 && auth > 30); /* every branch was taken */
+	pl_srtp_destroy(tx);
+	pl_srtp_destroy(own);
+	pl_srtp_destroy(lib);
+}
+
+static void test_srtp_differential_walk(void **state)
+{
+	for (size_t i = 0; i < N_PROFILES; i++) {
+		differential_walk(profiles[i], 0x1234567887654321ull, 65000);
+		differential_walk(profiles[i], 0xA5A5A5A55A5A5A5Aull, 0);
+		differential_walk(profiles[i], 0x0F0F0F0FF0F0F0F0ull, 32768);
+	}
+}
+
+/* Index estimation at ROC 0 and at wraps (RFC 3711 Appendix A; libsrtp
+ * takes ROC 0 rather than ROC-1 = 2^32-1 while the index is at most
+ * 2^15): both senders give the same bytes for each index and both
+ * receivers the same verdict, for packets delivered in the given order
+ * (sent in that order too: senders estimate like receivers). */
+static void test_srtp_roc_edges(void **state)
+{
+	static const uint16_t cases[][6] = {
+		{ 65535, 0, 1, 65534, 2, 65533 },      /* first packet just before the wrap */
+		{ 0, 65535, 1, 65534, 32768, 0 },      /* ROC 0: 65535 is ahead, not ROC -1 */
+		{ 100, 33000, 100, 101, 65535, 0 },    /* forward half a cycle, then wrap */
+		{ 40000, 5000, 39999, 7232, 7233, 1 }, /* s_l >= 2^15: 5000 is ROC 1 */
+		{ 32767, 65535, 0, 32767, 32768, 65535 },
+		{ 1, 32769, 32770, 1, 2, 0 },
+	};
+
+	for (size_t i = 0; i < N_PROFILES; i++) {
+		for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+			struct pl_srtp *txo = engine_session(PL_SRTP_ENGINE_BUILTIN, profiles[i], false);
+			struct pl_srtp *txl = engine_session(PL_SRTP_ENGINE_LIBSRTP, profiles[i], false);
+			struct pl_srtp *own = engine_session(PL_SRTP_ENGINE_BUILTIN, profiles[i], true);
+			struct pl_srtp *lib = engine_session(PL_SRTP_ENGINE_LIBSRTP, profiles[i], true);
+			size_t accepted = 0;
+			for (size_t k = 0; k < 6; k++) {
+				alignas(8) uint8_t a[PKT_CAP], b[PKT_CAP];
+				size_t la = make_rtp(a, cases[c][k], 0x0ED6E, 50), lb = la;
+				memcpy(b, a, la);
+				int ra = pl_srtp_protect(txo, a, &la, PKT_CAP);
+				int rb = pl_srtp_protect(txl, b, &lb, PKT_CAP);
+				assert_int_equal(ra, 0);
+				if (rb != 0)
+					continue; /* libsrtp refuses a resend older than its window */
+				assert_int_equal(la, lb);
+				assert_memory_equal(a, b, la);
+				accepted += rx_both(own, lib, a, la, false) == 0;
+			}
+			assert_true(accepted >= 3);
+			pl_srtp_destroy(txo);
+			pl_srtp_destroy(txl);
+			pl_srtp_destroy(own);
+			pl_srtp_destroy(lib);
+		}
+	}
+}
+
+/* The windows' edges exactly: RTP 1024 packets, SRTCP 128, on the session's
+ * engine (run_all runs this once per engine). */
+static void test_srtp_window_edges(void **state)
+{
+	for (size_t i = 0; i < N_PROFILES; i++) {
+		enum pl_srtp_profile p = profiles[i];
+		struct pl_srtp *tx = session(p, 11, false), *rx = session(p, 11, true);
+		static struct sent rtp[4000], rtcp[400];
+
+		/* Seq 64000 + i: the window's edges straddle the wrap. */
+		for (int s = 0; s < 4000; s++) {
+			rtp[s].len = make_rtp(rtp[s].pkt, (uint16_t)(64000 + s), 0xED6E, 20);
+			assert_int_equal(pl_srtp_protect(tx, rtp[s].pkt, &rtp[s].len, PKT_CAP), 0);
+		}
+#define RX(i, want)                                                                  \
+	do {                                                                         \
+		uint8_t b_[PKT_CAP];                                                 \
+		size_t l_ = rtp[i].len;                                              \
+		memcpy(b_, rtp[i].pkt, l_);                                          \
+		assert_int_equal(pl_srtp_unprotect(rx, b_, &l_), want);              \
+	} while (0)
+		RX(1500, 0);
+		RX(1500 - 1023, 0);        /* oldest still inside */
+		RX(1500 - 1024, PL_EEXIST); /* just out */
+		RX(1500 - 1023, PL_EEXIST); /* duplicate at the edge */
+		RX(1500 - 1, 0);
+		RX(1500 + 1024, 0);         /* a jump of exactly the window */
+		RX(1500, PL_EEXIST);        /* now 1024 behind: out */
+		RX(1500 + 1, 0);            /* 1023 behind: in, never seen */
+		RX(1500 + 1024 + 1023, 0);  /* a jump of window - 1 */
+		RX(1500 + 1024, PL_EEXIST); /* still in, seen */
+		RX(1500 + 1025, 0);         /* its slot held 1501: the jump cleared it */
+		RX(1500 + 1025, PL_EEXIST);
+		RX(3999, 0);
+		RX(3999 - 1023, 0);
+		RX(3999 - 1024, PL_EEXIST);
+#undef RX
+		for (int s = 0; s < 400; s++) {
+			rtcp[s].len = make_rtcp_rr(rtcp[s].pkt, 0xED6E);
+			assert_int_equal(pl_srtp_protect_rtcp(tx, rtcp[s].pkt, &rtcp[s].len, PKT_CAP), 0);
+		}
+		static const struct { int i, want; } rc[] = {
+			{ 200, 0 }, { 200 - 127, 0 }, { 200 - 128, PL_EEXIST }, { 200 - 127, PL_EEXIST },
+			{ 200 + 128, 0 }, { 200, PL_EEXIST }, { 201, 0 }, { 201, PL_EEXIST },
+			{ 399, 0 }, { 399 - 127, 0 }, { 399 - 128, PL_EEXIST }, { 0, PL_EEXIST },
+		};
+		for (size_t k = 0; k < sizeof(rc) / sizeof(rc[0]); k++) {
+			uint8_t b[PKT_CAP];
+			size_t l = rtcp[rc[k].i].len;
+			memcpy(b, rtcp[rc[k].i].pkt, l);
+			assert_int_equal(pl_srtp_unprotect_rtcp(rx, b, &l), rc[k].want);
+		}
+		pl_srtp_destroy(tx);
+		pl_srtp_destroy(rx);
+	}
+}
+
+/* A packet that fails authentication changes nothing: not the window (a
+ * forged jump ahead must not push real packets out), not the stream table,
+ * and with AES-CM not even the buffer (the tag is checked first). */
+static void test_srtp_failed_auth_changes_nothing(void **state)
+{
+	for (size_t i = 0; i < N_PROFILES; i++) {
+		enum pl_srtp_profile p = profiles[i];
+		struct pl_srtp *tx = session(p, 12, false), *rx = session(p, 12, true);
+		alignas(8) uint8_t buf[PKT_CAP], forged[PKT_CAP], keep[PKT_CAP];
+		size_t len, flen;
+
+		len = make_rtp(buf, 5000, 0xF00D, 80);
+		assert_int_equal(pl_srtp_protect(tx, buf, &len, PKT_CAP), 0);
+		assert_int_equal(pl_srtp_unprotect(rx, buf, &len), 0);
+		/* Forged: seq 7000 (2000 ahead) and 4100, with a bad tag. */
+		for (uint16_t seq = 7000; seq >= 4100; seq -= 2900) {
+			flen = make_rtp(forged, seq, 0xF00D, 80) + rtp_overhead(p);
+			memset(forged + flen - rtp_overhead(p), 0x5A, rtp_overhead(p));
+			memcpy(keep, forged, flen);
+			assert_int_equal(pl_srtp_unprotect(rx, forged, &flen), PL_EAUTH);
+			if (p == PL_SRTP_AES128_CM_SHA1_80)
+				assert_memory_equal(forged, keep, flen);
+		}
+		/* The real 4100 (900 behind the real top) and 7000 still pass. */
+		for (uint16_t seq = 4100; seq <= 7000; seq += 2900) {
+			len = make_rtp(buf, seq, 0xF00D, 80);
+			assert_int_equal(pl_srtp_protect(tx, buf, &len, PKT_CAP), 0);
+			assert_int_equal(pl_srtp_unprotect(rx, buf, &len), 0);
+		}
+		/* SRTCP: a forged index far ahead does not move the window. */
+		len = make_rtcp_rr(buf, 0xF00D);
+		assert_int_equal(pl_srtp_protect_rtcp(tx, buf, &len, PKT_CAP), 0);
+		memcpy(forged, buf, flen = len);
+		assert_int_equal(pl_srtp_unprotect_rtcp(rx, buf, &len), 0);
+		for (int k = 0; k < 3; k++) {
+			len = make_rtcp_rr(buf, 0xF00D);
+			assert_int_equal(pl_srtp_protect_rtcp(tx, buf, &len, PKT_CAP), 0);
+		}
+		size_t ix = p == PL_SRTP_AEAD_AES_128_GCM ? flen - 4 : flen - 14;
+		forged[ix] = 0x80, forged[ix + 1] = 0x7f; /* E, index 0x7f0001 */
+		assert_int_equal(pl_srtp_unprotect_rtcp(rx, forged, &flen), PL_EAUTH);
+		assert_int_equal(pl_srtp_unprotect_rtcp(rx, buf, &len), 0); /* index 4 */
+		pl_srtp_destroy(tx);
+		pl_srtp_destroy(rx);
+	}
+}
+
+/* SRTCP with the E flag clear (authenticated, not encrypted; RFC 3711
+ * 3.4), made by a raw libsrtp session since ours always encrypt.  The
+ * sessions negotiated encryption, so the built-in engine refuses it
+ * before any other check, as libsrtp does for AES-CM (cant_check);
+ * libsrtp accepts it with GCM (all of the packet as AAD), where the
+ * built-in engine is the stricter of the two.  Clearing E on an
+ * encrypted packet is refused by both. */
+static void test_srtp_srtcp_unencrypted(void **state)
+{
+	for (size_t i = 0; i < N_PROFILES; i++) {
+		enum pl_srtp_profile p = profiles[i];
+		bool gcm = p == PL_SRTP_AEAD_AES_128_GCM;
+		uint8_t key[16], salt[14], master[30];
+		srtp_policy_t pol;
+		srtp_t raw;
+
+		fill_key(key, salt, 42);
+		memcpy(master, key, 16), memcpy(master + 16, salt, pl_srtp_salt_len(p));
+		memset(&pol, 0, sizeof(pol));
+		if (gcm) {
+			srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol.rtp);
+			srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol.rtcp);
+		} else {
+			srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtp);
+			srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtcp);
+		}
+		pol.rtcp.sec_serv = sec_serv_auth;
+		pol.ssrc.type = ssrc_any_outbound;
+		pol.key = master;
+		assert_int_equal(srtp_create(&raw, &pol), srtp_err_status_ok);
+		struct pl_srtp *own = engine_session(PL_SRTP_ENGINE_BUILTIN, p, true);
+		struct pl_srtp *lib = engine_session(PL_SRTP_ENGINE_LIBSRTP, p, true);
+		struct pl_srtp *tx = engine_session(PL_SRTP_ENGINE_BUILTIN, p, false);
+		for (int k = 0; k < 3; k++) {
+			alignas(8) uint8_t buf[PKT_CAP], plain[PKT_CAP], copy[PKT_CAP];
+			int n = (int)make_rtcp_rr(buf, 0xE0E0);
+			memcpy(plain, buf, (size_t)n);
+			assert_int_equal(srtp_protect_rtcp(raw, buf, &n), srtp_err_status_ok);
+			size_t len = (size_t)n, l = len, ix = gcm ? len - 4 : len - 14;
+			assert_int_equal(buf[ix] & 0x80, 0);             /* E clear */
+			assert_memory_equal(buf + 8, plain + 8, 32 - 8); /* in clear */
+			buf[ix] |= 0x80; /* claims E: the tag no longer matches */
+			assert_int_equal(rx_both(own, lib, buf, len, true), PL_EAUTH);
+			buf[ix] &= 0x7f;
+			memcpy(copy, buf, len);
+			assert_int_equal(pl_srtp_unprotect_rtcp(own, copy, &l), PL_EPROTO);
+			assert_int_equal(l, len);
+			assert_memory_equal(copy, buf, len);
+			memcpy(copy, buf, l = len);
+			assert_int_equal(pl_srtp_unprotect_rtcp(lib, copy, &l), gcm ? 0 : PL_EPROTO);
+			/* An encrypted one (another SSRC) with E cleared. */
+			len = make_rtcp_rr(buf, 0xE0E1);
+			assert_int_equal(pl_srtp_protect_rtcp(tx, buf, &len, PKT_CAP), 0);
+			memcpy(copy, buf, len);
+			buf[gcm ? len - 4 : len - 14] &= 0x7f;
+			rx_refused(own, lib, buf, len, true);
+			assert_int_equal(rx_both(own, lib, copy, len, true), 0); /* as sent */
+		}
+		pl_srtp_destroy(tx);
+		srtp_dealloc(raw);
+		pl_srtp_destroy(own);
+		pl_srtp_destroy(lib);
+	}
+}
+
+/* Short and inconsistent packets: lengths that header fields point past,
+ * and the exact minimums.  Both engines refuse the same ones (or accept
+ * them the same way). */
+static void test_srtp_short_and_inconsistent(void **state)
+{
+	for (size_t i = 0; i < N_PROFILES; i++) {
+		enum pl_srtp_profile p = profiles[i];
+		struct pl_srtp *tx = engine_session(PL_SRTP_ENGINE_LIBSRTP, p, false);
+		struct pl_srtp *own = engine_session(PL_SRTP_ENGINE_BUILTIN, p, true);
+		struct pl_srtp *lib = engine_session(PL_SRTP_ENGINE_LIBSRTP, p, true);
+		size_t tag = rtp_overhead(p);
+		alignas(8) uint8_t buf[PKT_CAP];
+		size_t len;
+
+		/* CC=15 and nothing after the CSRCs: a valid empty payload. */
+		len = make_rtp(buf, 1, 0xC0C0, 60);
+		buf[0] = 0x8f;
+		assert_int_equal(pl_srtp_protect(tx, buf, &len, PKT_CAP), 0);
+		assert_int_equal(rx_both(own, lib, buf, len, false), 0);
+		/* One byte short of the CSRCs, or of the tag after them. */
+		rx_refused(own, lib, buf, 72 + tag - 1, false);
+		/* Extension whose length word points exactly to the tag, and one
+		 * word past it. */
+		len = make_rtp(buf, 2, 0xC0C0, 0);
+		buf[0] = 0x90, buf[12] = 0xBE, buf[13] = 0xDE, buf[14] = 0, buf[15] = 2;
+		memset(buf + 16, 0, 8);
+		len = 24;
+		assert_int_equal(pl_srtp_protect(tx, buf, &len, PKT_CAP), 0);
+		assert_int_equal(rx_both(own, lib, buf, len, false), 0);
+		len = make_rtp(buf, 3, 0xC0C0, 0);
+		buf[0] = 0x90, buf[12] = 0xBE, buf[13] = 0xDE, buf[14] = 0, buf[15] = 2;
+		memset(buf + 16, 0, 8);
+		len = 24;
+		assert_int_equal(pl_srtp_protect(tx, buf, &len, PKT_CAP), 0);
+		buf[15] = 3; /* now 4 bytes of it lie in the tag */
+		rx_refused(own, lib, buf, len, false);
+		buf[14] = 0xff, buf[15] = 0xff; /* 256 KiB of extension */
+		rx_refused(own, lib, buf, len, false);
+		/* X set but not even the extension header before the tag. */
+		len = make_rtp(buf, 4, 0xC0C0, 0);
+		buf[0] = 0x90;
+		memset(buf + 12, 0xAA, tag + 3);
+		rx_refused(own, lib, buf, 12 + tag + 3, false);
+		/* SRTCP: the smallest valid one (header only), then one byte less. */
+		len = 8;
+		make_rtcp_rr(buf, 0xC0C0);
+		buf[3] = 0;
+		assert_int_equal(pl_srtp_protect_rtcp(tx, buf, &len, PKT_CAP), 0);
+		assert_int_equal(len, 8 + tag + 4);
+		for (size_t l = 8; l < len; l++)
+			rx_refused(own, lib, buf, l, true);
+		assert_int_equal(rx_both(own, lib, buf, len, true), 0);
+		pl_srtp_destroy(tx);
+		pl_srtp_destroy(own);
+		pl_srtp_destroy(lib);
+	}
+}
+
+/* A length the EVP calls' int cannot hold is refused before the buffer
+ * is read (the buffer here is small: any read past it is an ASan error,
+ * and the cast would have processed a wrapped length). */
+static void test_srtp_huge_length_refused(void **state)
+{
+	for (size_t i = 0; i < N_PROFILES; i++) {
+		struct pl_srtp *tx = session(profiles[i], 13, false), *rx = session(profiles[i], 13, true);
+		alignas(8) uint8_t buf[PKT_CAP];
+		static const size_t lens[] = { (size_t)INT32_MAX + 1, (size_t)UINT32_MAX + 20 };
+
+		for (size_t k = 0; k < 2; k++) {
+			size_t len = lens[k];
+			make_rtp(buf, 1, 1, 100);
+			assert_true(pl_srtp_unprotect(rx, buf, &len) < 0);
+			assert_true(pl_srtp_unprotect_rtcp(rx, buf, &len) < 0);
+			assert_true(pl_srtp_protect(tx, buf, &len, len + PL_SRTP_MAX_TRAILER) < 0);
+			assert_true(pl_srtp_protect_rtcp(tx, buf, &len, len + PL_SRTP_MAX_TRAILER) < 0);
+			assert_int_equal(len, lens[k]);
+		}
+		pl_srtp_destroy(tx);
+		pl_srtp_destroy(rx);
+	}
+}
+
+/* SRTCP bytes are the same on both engines too: per-SSRC indices from 1,
+ * SSRCs interleaved. */
+static void test_srtp_engines_same_rtcp_bytes(void **state)
+{
+	for (size_t i = 0; i < N_PROFILES; i++) {
+		struct pl_srtp *a = engine_session(PL_SRTP_ENGINE_BUILTIN, profiles[i], false);
+		struct pl_srtp *b = engine_session(PL_SRTP_ENGINE_LIBSRTP, profiles[i], false);
+		for (uint32_t k = 0; k < 200; k++) {
+			alignas(8) uint8_t x[PKT_CAP], y[PKT_CAP];
+			size_t lx = make_rtcp_rr(x, 0x3000 + (k * 7) % 3), ly;
+			lx -= (k % 4) * 8; /* 32, 24, 16 or 8 bytes */
+			x[3] = (uint8_t)(lx / 4 - 1);
+			memcpy(y, x, ly = lx);
+			assert_int_equal(pl_srtp_protect_rtcp(a, x, &lx, PKT_CAP), 0);
+			assert_int_equal(pl_srtp_protect_rtcp(b, y, &ly, PKT_CAP), 0);
+			assert_int_equal(lx, ly);
+			assert_memory_equal(x, y, lx);
+		}
+		pl_srtp_destroy(a);
+		pl_srtp_destroy(b);
+	}
+}
+
 static int run_all(enum pl_srtp_engine e)
 {
 	const struct CMUnitTest tests[] = {
@@ -616,6 +1051,14 @@ static int run_all(enum pl_srtp_engine e)
 		cmocka_unit_test(test_srtp_engines_interoperate),
 		cmocka_unit_test(test_srtp_engines_same_bytes),
 		cmocka_unit_test(test_srtp_forged_ssrcs_refused),
+		cmocka_unit_test(test_srtp_differential_walk),
+		cmocka_unit_test(test_srtp_roc_edges),
+		cmocka_unit_test(test_srtp_window_edges),
+		cmocka_unit_test(test_srtp_failed_auth_changes_nothing),
+		cmocka_unit_test(test_srtp_srtcp_unencrypted),
+		cmocka_unit_test(test_srtp_short_and_inconsistent),
+		cmocka_unit_test(test_srtp_huge_length_refused),
+		cmocka_unit_test(test_srtp_engines_same_rtcp_bytes),
 	};
 
 	pl_srtp_set_engine(e);
