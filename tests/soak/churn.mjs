@@ -27,7 +27,10 @@
 //  4. parleyd exits 0 on SIGTERM; in an ASan build LeakSanitizer is on
 //     (sanitizerEnv) and any leak report fails the test.  There the
 //     allocator's quarantine is cut to 16 MiB so that it fills during the
-//     warm-up and the RSS comparison stays about leaks, not quarantine.
+//     warm-up and the RSS comparison stays about leaks, not quarantine;
+//     still, ASan's allocator and shadow memory keep their high-water
+//     marks (measured: +4-8 % after 40 s), so there RSS is held to 20 %
+//     and LeakSanitizer is the leak check.
 //
 // With PARLEY_SOAK_VALGRIND=/usr/bin/valgrind (the churn_valgrind test)
 // parleyd runs under memcheck instead, with a lighter load (12 clients, 3
@@ -62,13 +65,14 @@ const VALGRIND_ARGS = [VALGRIND, '--leak-check=full', '--show-leak-kinds=definit
 	'--errors-for-leak-kinds=definite,indirect', '--error-exitcode=99', '--num-callers=30'];
 const SEED = Number(process.env.PARLEY_SOAK_SEED || Date.now() % 1000000);
 const TOLERANCE = 0.10;
+const RSS_TOLERANCE = ASAN ? 0.20 : TOLERANCE;
 const SETTLE_MS = VALGRIND ? 60000 : 30000;
 const QUIET_MS = 12000;                   // two of parleyd's 5 s memory trim ticks, and some
 const MIN_MEDIA_SHARE = ASAN ? 0.8 : 0.9;  // of the cycles with media both ways (ASan clients are slow)
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'parley-churn-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-const within = (now, base) => Math.abs(now - base) <= Math.max(1, TOLERANCE * base);
+const within = (now, base, tol = TOLERANCE) => Math.abs(now - base) <= Math.max(1, tol * base);
 
 async function churn(srv, seconds, seed, tag) {
 	const json = path.join(tmp, `${tag}.json`);
@@ -96,6 +100,20 @@ async function settle(srv) {
 	}, SETTLE_MS, 250);
 	return { ok: !!ok, last, ms: Date.now() - t0 };
 }
+
+test('parley-bench churn: --help, and bad options are usage errors (exit 2)', async () => {
+	const help = await runTool(BENCH, ['churn', '--help'], { env: sanitizerEnv() });
+	assert.equal(help.code, 0, help.stderr);
+	assert.match(help.stdout, /--kill-clients/);
+	const top = await runTool(BENCH, ['--help'], { env: sanitizerEnv() });
+	assert.match(top.stdout, /churn/, 'the subcommand is listed');
+	for (const bad of [['--clients', '0'], ['--dwell', '5,2'], ['--seed', '-1'], ['--kill-clients', '50'],
+		['--size', '321x180'], ['--server', 'wss://127.0.0.1:1/ws'], ['stray']]) {
+		const args = ['churn', '--server', 'ws://127.0.0.1:1/ws', ...bad];
+		const r = await runTool(BENCH, args, { env: sanitizerEnv() });
+		assert.equal(r.code, 2, `parley-bench ${args.join(' ')}: exit ${r.code}\n${r.stderr}`);
+	}
+});
 
 test(`churn soak: ${CLIENTS} clients, ${ROOMS} rooms, ${SOAK_S} s${VALGRIND ? ', parleyd under valgrind' : ''}: everything is given back`, { timeout: (SOAK_S + WARMUP_S + 300) * 1000 }, async () => {
 	// A 16 MiB quarantine fills during the warm-up (see the header).
@@ -165,7 +183,8 @@ test(`churn soak: ${CLIENTS} clients, ${ROOMS} rooms, ${SOAK_S} s${VALGRIND ? ',
 		assert.equal(stopped.signal, null, `parleyd ended by ${stopped.signal}`);
 		assert.equal(stopped.code, 0, `parleyd exit status after SIGTERM\n${stopped.log.slice(-4000)}`);
 		for (const k of VALGRIND ? ['fds', 'threads'] : ['fds', 'threads', 'rss_kb']) {
-			assert.ok(within(fig.end[k], fig.base[k]), `${k}: ${fig.end[k]} after the soak vs ${fig.base[k]} at the start (peak ${fig.peak[k]}): more than 10 % apart`);
+			const tol = k === 'rss_kb' ? RSS_TOLERANCE : TOLERANCE;
+			assert.ok(within(fig.end[k], fig.base[k], tol), `${k}: ${fig.end[k]} after the soak vs ${fig.base[k]} at the start (peak ${fig.peak[k]}): more than ${tol * 100} % apart`);
 		}
 	} finally {
 		if (!stopped) {
