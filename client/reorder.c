@@ -380,8 +380,9 @@ bool pl_reorder_pli_due(struct pl_reorder_pli *p, const struct pl_reorder *r, in
 		return false;
 	}
 	if (p->waiting)
-		interval = r->st.frames_incomplete > p->incomplete_at ? PL_REORDER_PLI_AGAIN_US
-								      : PL_REORDER_PLI_RETRY_US;
+		interval = r->st.frames_incomplete > p->incomplete_at || !r->st.keyframes
+				   ? PL_REORDER_PLI_AGAIN_US
+				   : PL_REORDER_PLI_RETRY_US;
 	return !p->last_us || now_us - p->last_us >= interval;
 }
 

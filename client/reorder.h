@@ -95,7 +95,9 @@ void pl_reorder_get_stats(const struct pl_reorder *r, struct pl_reorder_stats *s
  * keyframe asked for does not come (the PLI or the keyframe may be lost,
  * or a server folded the request into an earlier one), again after
  * PL_REORDER_PLI_RETRY_US, or after PL_REORDER_PLI_AGAIN_US when a frame
- * was given up since (it may have been that keyframe).  AGAIN is the
+ * was given up since (it may have been that keyframe) or while the stream
+ * has shown no picture yet (start-up: our first request may well have
+ * been folded into the server's own at subscription).  AGAIN is the
  * interval at which parleyd lets a request through to the publisher
  * (PL_KF_MIN_INTERVAL_US): asking sooner would be folded away. */
 #define PL_REORDER_PLI_MIN_US 300000

@@ -331,9 +331,10 @@ static void test_reorder_window_full(void **state)
 	pl_reorder_destroy(r);
 }
 
-/* Keyframe requests: one at once, then spaced: RETRY while the keyframe
- * does not come, AGAIN when a frame was given up since, MIN after a
- * keyframe came; none while no keyframe is needed. */
+/* Keyframe requests: one at once, then spaced: AGAIN while the stream has
+ * shown no picture yet, MIN after a keyframe came, RETRY while the one
+ * asked for does not come, AGAIN when a frame was given up since; none
+ * while no keyframe is needed. */
 static void test_reorder_pli_schedule(void **state)
 {
 	struct pl_reorder *r = pl_reorder_create(64);
@@ -348,30 +349,37 @@ static void test_reorder_pli_schedule(void **state)
 	pl_reorder_pli_sent(&p, r, t);
 	assert_int_equal(p.sent, 1);
 	assert_false(pl_reorder_pli_due(&p, r, t + PL_REORDER_PLI_MIN_US));
-	assert_false(pl_reorder_pli_due(&p, r, t + PL_REORDER_PLI_RETRY_US - 1));
-	assert_true(pl_reorder_pli_due(&p, r, t + PL_REORDER_PLI_RETRY_US));
-	t += PL_REORDER_PLI_RETRY_US;
-	pl_reorder_pli_sent(&p, r, t);
-	/* The keyframe comes, incomplete: given up, so ask again sooner. */
-	assert_int_equal(push(r, 11, 3000, true, false, KEY, t + 10 * MS), 0);
-	assert_int_equal(push(r, 13, 3000, false, true, KEY, t + 10 * MS), 0);
-	expect_none(r, t + 10 * MS + WAIT);
-	assert_int_equal(stats(r).frames_incomplete, 1);
 	assert_false(pl_reorder_pli_due(&p, r, t + PL_REORDER_PLI_AGAIN_US - 1));
 	assert_true(pl_reorder_pli_due(&p, r, t + PL_REORDER_PLI_AGAIN_US));
 	t += PL_REORDER_PLI_AGAIN_US;
 	pl_reorder_pli_sent(&p, r, t);
-	/* A keyframe: nothing is due, however long. */
-	push_frame(r, 14, 2, 6000, KEY, t + 20 * MS);
-	expect_frame(r, t + 20 * MS, 14, 2, 6000, KEY);
+	/* The keyframe: nothing is due, however long. */
+	push_frame(r, 11, 2, 3000, KEY, t + 10 * MS);
+	expect_frame(r, t + 10 * MS, 11, 2, 3000, KEY);
 	assert_false(pl_reorder_pli_due(&p, r, t + 10 * PL_REORDER_PLI_RETRY_US));
-	/* The next loss: a request MIN after the last one, not RETRY. */
-	push_frame(r, 17, 1, 12000, DELTA, t + 50 * MS);
+	/* A loss (13 never comes): a request MIN after the last one. */
+	push_frame(r, 14, 1, 9000, DELTA, t + 50 * MS);
 	expect_none(r, t + 50 * MS + WAIT);
 	assert_true(pl_reorder_needs_keyframe(r));
+	assert_int_equal(stats(r).frames_incomplete, 1);
 	assert_false(pl_reorder_pli_due(&p, r, t + PL_REORDER_PLI_MIN_US - 1));
 	assert_true(pl_reorder_pli_due(&p, r, t + PL_REORDER_PLI_MIN_US));
-	assert_int_equal(p.sent, 3);
+	t += PL_REORDER_PLI_MIN_US;
+	pl_reorder_pli_sent(&p, r, t);
+	/* No keyframe comes: again after RETRY. */
+	assert_false(pl_reorder_pli_due(&p, r, t + PL_REORDER_PLI_AGAIN_US));
+	assert_false(pl_reorder_pli_due(&p, r, t + PL_REORDER_PLI_RETRY_US - 1));
+	assert_true(pl_reorder_pli_due(&p, r, t + PL_REORDER_PLI_RETRY_US));
+	t += PL_REORDER_PLI_RETRY_US;
+	pl_reorder_pli_sent(&p, r, t);
+	/* The keyframe comes incomplete (16 lost) and is given up: sooner. */
+	assert_int_equal(push(r, 15, 12000, true, false, KEY, t + 10 * MS), 0);
+	assert_int_equal(push(r, 17, 12000, false, true, KEY, t + 10 * MS), 0);
+	expect_none(r, t + 10 * MS + WAIT);
+	assert_int_equal(stats(r).frames_incomplete, 2);
+	assert_false(pl_reorder_pli_due(&p, r, t + PL_REORDER_PLI_AGAIN_US - 1));
+	assert_true(pl_reorder_pli_due(&p, r, t + PL_REORDER_PLI_AGAIN_US));
+	assert_int_equal(p.sent, 4);
 	pl_reorder_destroy(r);
 }
 
