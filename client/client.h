@@ -99,7 +99,11 @@ struct pl_client_chat_msg {
 };
 
 /* One depacketized remote frame: a whole VP8 frame (payload descriptors
- * removed) or one Opus packet. */
+ * removed) or one Opus packet.  VP8 frames come in order, through a
+ * reorder buffer that waits for late (repaired) packets; the first is a
+ * keyframe, and after a frame had to be given up none comes until the
+ * next keyframe, which the library asks the sender for (RTCP PLI).  Opus
+ * packets come as they arrive. */
 struct pl_client_frame {
 	const char *participant, *track; /* from the sub offer's msid */
 	enum pl_client_kind kind;
@@ -107,7 +111,7 @@ struct pl_client_frame {
 	size_t len;
 	uint32_t rtp_ts;
 	bool keyframe;
-	int64_t arrival_us;             /* monotonic, of its last packet */
+	int64_t arrival_us;             /* monotonic: its last packet, or the end of a wait */
 };
 
 /* Every member may be NULL.  c and the ud of the config come first. */
