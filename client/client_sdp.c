@@ -60,6 +60,9 @@ static void audio_media(struct pl_sdp *sdp, const struct pl_client_out *o,
 	media_common(m, o, l);
 	pl_sdp_rtpmap_add(m, o->pt, "opus", 48000, 2);
 	pl_sdp_fmtp_add(m, o->pt, "minptime=10;useinbandfec=1");
+	/* Opus NACK: the server repairs our audio from the buffer it is kept
+	 * in (plain retransmission, no RTX for audio). */
+	pl_sdp_rtcp_fb_add(m, o->pt, "nack", NULL);
 	pl_sdp_msid_add(m, stream, o->track);
 	media_ssrc(m, stream, o->track, o->ssrc);
 }

@@ -34,6 +34,9 @@ static const struct fb {
 	const char *type, *param;
 } supported_fb[] = {
 	{ PL_SDP_KIND_AUDIO, "transport-cc", NULL },
+	/* Opus NACK (plain retransmission: no RTX for audio), where the
+	 * peer offers or accepts it; Chromium does when offered. */
+	{ PL_SDP_KIND_AUDIO, "nack", NULL },
 	{ PL_SDP_KIND_VIDEO, "nack", NULL },
 	{ PL_SDP_KIND_VIDEO, "nack", "pli" },
 	{ PL_SDP_KIND_VIDEO, "ccm", "fir" },

@@ -197,6 +197,23 @@ export function keepEndedMlinesBundled(sdp, bundled = [], transport = []) {
 }
 
 /** The ICE ufrag of an SDP (the first one), or null. */
+/**
+ * The offer with NACK enabled for Opus: `a=rtcp-fb:<pt> nack` after each
+ * opus rtpmap that has none.  Chromium does not offer audio NACK itself
+ * but honours it once negotiated, so parleyd can repair the audio it
+ * receives from us (docs/protocol.md, the server's answers).
+ */
+export function withOpusNack(sdp) {
+	const lines = sdp.split('\r\n');
+	const out = [];
+	for (const line of lines) {
+		out.push(line);
+		const m = /^a=rtpmap:(\d+) opus\/48000/i.exec(line);
+		if (m && !lines.includes(`a=rtcp-fb:${m[1]} nack`)) out.push(`a=rtcp-fb:${m[1]} nack`);
+	}
+	return out.join('\r\n');
+}
+
 export function iceUfrag(sdp) {
 	const m = /^a=ice-ufrag:(\S+)/m.exec(String(sdp || ''));
 	return m ? m[1] : null;
@@ -1266,7 +1283,7 @@ export class Parley extends EventTarget {
 		if (!pc.getTransceivers().length) return;
 		for (let tries = 0; ; tries++) {
 			const offer = await pc.createOffer(iceRestart ? { iceRestart: true } : {});
-			await pc.setLocalDescription(offer);
+			await pc.setLocalDescription({ type: 'offer', sdp: withOpusNack(offer.sdp) });
 			this.stats.pubOffers++;
 			let ans;
 			try {

@@ -338,6 +338,9 @@ check(`the call comes up across ${LOSS} % loss (each participant decodes the oth
 					const x = inAudio(s0.pages[i], tx.id), y = inAudio(s1.pages[i], tx.id);
 					return pct(d(y, x, 'packetsLost') / Math.max(1, d(y, x, 'packetsReceived') + d(y, x, 'packetsLost')));
 				})(),
+				// Opus NACK: parleyd offers `nack` on audio m-lines and
+				// resends from the track's buffer (no RTX for audio)
+				audio_nacks_sent: d(inAudio(s1.pages[i], tx.id), inAudio(s0.pages[i], tx.id), 'nackCount'),
 			};
 			fig.streams[`${tx.name}->${rx.name}`] = f;
 			rows.push([`${tx.name}->${rx.name}`, f.repair, f.packets_received, f.packets_lost, f.rtx_received, f.residual_pct, f.lost_before_repair_pct,
@@ -397,6 +400,9 @@ check(`the lossy participant's outgoing video is repaired (NACK upstream, RTX): 
 		assert.ok(f.packets_received >= MIN_PACKETS, `PL->${rx.name}: only ${f.packets_received} packets in the window`);
 		assert.ok(f.residual_pct < MAX_RESIDUAL * 100, `PL->${rx.name}: residual loss ${f.residual_pct} % (${f.packets_lost} of ${f.packets_received + f.packets_lost})`);
 		assert.ok(f.fps > 0, `PL->${rx.name}: ${f.fps} fps`);
+		// PL offers Opus NACK (as the web SDK does): parleyd NACKs its
+		// audio upstream and forwards the repaired stream.
+		assert.ok(f.audio_lost_pct < MAX_RESIDUAL * 100, `PL->${rx.name}: audio residual loss ${f.audio_lost_pct} %`);
 	}
 	assert.ok(fig.pl_outbound.nacks_received > 0, `PL's outbound video got no NACK (${JSON.stringify(fig.pl_outbound)})`);
 	assert.ok(fig.pl_outbound.retransmitted_packets_sent > 0, `PL retransmitted nothing (${JSON.stringify(fig.pl_outbound)})`);
@@ -415,6 +421,9 @@ check(`the lossy participant's incoming video is repaired (its NACKs answered fr
 		if (f.repair === 'rtx') assert.ok(f.rtx_received > 0, `${k}: PL received no RTX packet (retransmittedPacketsReceived ${f.rtx_received})`);
 		if (f.repair === 'plain') assert.equal(f.rtx_received ?? 0, 0, `${k}: RTX received although PL refused RTX for it`);
 		assert.ok(f.fps > 0, `${k}: ${f.fps} fps`);
+		// Opus NACK (plain resends from the server's buffer)
+		assert.ok(f.audio_nacks_sent > 0, `${k}: PL sent no NACK for audio`);
+		assert.ok(f.audio_lost_pct < MAX_RESIDUAL * 100, `${k}: audio residual loss ${f.audio_lost_pct} %`);
 	}
 	assert.ok(fig.healthz.nacks_received > 0, `/healthz media.nacks_received did not grow (${JSON.stringify(fig.healthz)})`);
 	assert.ok(fig.healthz.retransmits > 0, `/healthz media.retransmits did not grow (${JSON.stringify(fig.healthz)})`);

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import {
 	Parley, ParleyEvent, ParleyError, parseSdpMedia, remoteTracksFromSdp, keepEndedMlinesBundled, backoffDelay,
 	backoffSchedule, DEFAULT_BACKOFF, mergeMessages, candidateMessage, chatTextProblem, codePointLength,
-	isValidRoom, isValidDisplay, wsUrlFor, extractStats, streamRates, qualityLevel, iceUfrag,
+	isValidRoom, isValidDisplay, wsUrlFor, extractStats, streamRates, qualityLevel, iceUfrag, withOpusNack,
 } from '../../web-demo/parley.js';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -686,4 +686,17 @@ describe('Parley client', () => {
 		assert.equal(c.stats.iceRestarts, 1);
 		c.close();
 	});
+});
+
+test('withOpusNack adds NACK to Opus once, and nothing else', () => {
+	const offer = ['v=0', 'm=audio 9 UDP/TLS/RTP/SAVPF 111 63', 'a=rtpmap:111 opus/48000/2', 'a=rtcp-fb:111 transport-cc',
+		'a=fmtp:111 minptime=10;useinbandfec=1', 'a=rtpmap:63 red/48000/2', 'm=video 9 UDP/TLS/RTP/SAVPF 96',
+		'a=rtpmap:96 VP8/90000', 'a=rtcp-fb:96 nack', ''].join('\r\n');
+	const out = withOpusNack(offer);
+	assert.equal(out.split('\r\n').filter((l) => l === 'a=rtcp-fb:111 nack').length, 1);
+	assert.ok(out.includes('a=rtpmap:111 opus/48000/2\r\na=rtcp-fb:111 nack\r\n'));
+	assert.ok(!out.includes('a=rtcp-fb:63 nack'), 'RED is left alone');
+	assert.equal(out.split('\r\n').filter((l) => l === 'a=rtcp-fb:96 nack').length, 1, 'video unchanged');
+	assert.equal(withOpusNack(out), out, 'idempotent');
+	assert.ok(out.endsWith('\r\n'));
 });

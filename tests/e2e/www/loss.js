@@ -131,7 +131,7 @@ async function main() {
 		audio: true,
 		video: { width: OPT.w, height: OPT.h, frameRate: OPT.fps },
 	});
-	await client.publish(stream);
+	await client.publish(stream, { opusNack: true });
 	L.ready = true;
 	log('published');
 }

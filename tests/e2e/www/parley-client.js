@@ -180,11 +180,16 @@ class ParleyClient {
 		for (const c of this.pcs[name].pending.splice(0)) await this.applyCandidate(name, c);
 	}
 
-	/** Publishes the tracks of `stream` (sendonly) on `pub`; resolves once the answer is applied. */
-	async publish(stream) {
+	/** Publishes the tracks of `stream` (sendonly) on `pub`; resolves once the answer is applied.
+	 *  opts.opusNack: offer NACK for Opus (as the web SDK does; Chromium does not by itself). */
+	async publish(stream, opts = {}) {
 		const { pc } = this.makePc('pub');
 		for (const t of stream.getTracks()) pc.addTransceiver(t, { direction: 'sendonly', streams: [stream] });
-		await pc.setLocalDescription(await pc.createOffer());
+		const offer = await pc.createOffer();
+		if (opts.opusNack) {
+			offer.sdp = offer.sdp.replace(/^(a=rtpmap:(\d+) opus\/48000\/2\r\n)/m, '$1a=rtcp-fb:$2 nack\r\n');
+		}
+		await pc.setLocalDescription(offer);
 		this.pubOfferSdp = pc.localDescription.sdp;
 		const ans = await this.request({ type: 'offer', pc: 'pub', sdp: pc.localDescription.sdp }, 'pub offer');
 		if (ans.type !== 'answer' || ans.pc !== 'pub') throw new Error(`pub offer: unexpected reply ${JSON.stringify(ans).slice(0, 300)}`);
