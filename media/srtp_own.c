@@ -13,7 +13,9 @@
  * AES_CM_128_HMAC_SHA1_80 (RFC 3711) and AEAD_AES_128_GCM (RFC 7714);
  * key derivation rate 0; no MKI; SRTCP always encrypted, on send and on
  * receipt (E flag clear: refused, as libsrtp refuses it for AES-CM; both
- * ends negotiated encryption, and nothing in WebRTC sends it).  Per SSRC: the rollover counter
+ * ends negotiated encryption, and nothing in WebRTC sends it); no index
+ * ever reused (a stream whose 2^31 SRTCP or 2^48 RTP indices are spent
+ * refuses to protect).  Per SSRC: the rollover counter
  * and index estimation of RFC 3711 Appendix A, a replay window of 1024
  * packets for RTP (wide enough for a burst of NACKed retransmissions) and
  * 128 for SRTCP.  Outbound sessions may protect the same index again (a
