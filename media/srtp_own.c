@@ -4,9 +4,9 @@
  * whose AES-CM path creates and destroys a PKCS#11 context for every
  * packet (malloc, a slot lock, a key lookup).  Measured on this machine,
  * one protect of a 1,200-byte packet costs about 4.8 µs there; the same
- * transform on OpenSSL with AES-NI and SHA-NI costs well under 1 µs.  On
- * an SFU every forwarded packet is one protect, so this is the single
- * largest cost per packet.  libsrtp stays available (srtp_engine =
+ * transform on OpenSSL with AES-NI and SHA-NI costs about 1 µs (AES-GCM:
+ * 0.5 µs here, 1 µs in libsrtp).  On an SFU every forwarded packet is one
+ * protect, so this was the single largest cost per packet.  libsrtp stays available (srtp_engine =
  * libsrtp) and is the oracle the unit tests check this engine against.
  *
  * What is implemented, and nothing more: the two profiles WebRTC uses,
