@@ -12,11 +12,12 @@
  * next frame.
  *
  * Every receiver decodes what it gets, on its loop thread, in the frame
- * callback.  Video: a frame that follows a gap in RTP time (a frame lost
- * or dropped by assembly) is not decoded: the receiver freezes and asks
- * the sender for a keyframe, as a browser would with a PLI (libparley-
- * client sends none itself yet, so the request goes to the sender thread
- * directly).  A decoded frame's bar code gives its number and capture
+ * callback.  Video frames come complete and in order from the library's
+ * reorder buffer, which waits for NACK/RTX repairs, drops deltas after a
+ * frame it had to give up and sends PLIs itself; should a frame still
+ * follow a gap in RTP time, the receiver freezes and asks the sender for
+ * a keyframe directly (counted as keyframe_requests; normally 0).  A
+ * decoded frame's bar code gives its number and capture
  * time: the source frame is drawn again for PSNR (every frame) and SSIM
  * (every SSIM_EVERY-th), and display time minus capture time is the
  * end-to-end delay.  Freezes are gaps > 200 ms between displayed frames.
