@@ -12,21 +12,20 @@
 //     ~25 MiB RSS, by design and not a leak; then a short churn run
 //     (WARMUP s) so that the allocator's arenas, libnice/OpenSSL one-time
 //     state and the media workers' pools exist before anything is
-//     measured; then wait
-//     until the server holds nothing (below) and QUIET s more (parleyd
-//     hands freed memory back to the system on a 5 s tick once sessions
-//     have closed, twice: signaling/server.c trim_tick), and take the
-//     baseline: RSS, open file descriptors and threads from
-//     /proc/PID (the RSS before the warm-up is printed too, not compared:
-//     first-use growth is not a leak);
+//     measured; then wait until the server holds nothing (below) and
+//     QUIET s more (parleyd hands freed memory back to the system on a 5 s
+//     tick once sessions have closed, twice: signaling/server.c
+//     trim_tick), and take the baseline: RSS, open file descriptors and
+//     threads from /proc/PID (the RSS at boot is printed too, not
+//     compared: first-use growth is not a leak);
 //  2. the soak: churn for SOAK s (PARLEY_SOAK_SECONDS, default 120; 40 in
 //     the ASan build), sampling /proc every 5 s for the peak; the bench
 //     must report no error, cycles ending in every way (leave, close,
 //     kill), and media both ways in nearly every cycle;
 //  3. settle: wait (30 s at most) until /healthz shows no connection, no
 //     room and no media peer, and /stats no media room -- nobody and
-//     nothing left behind -- then QUIET s more and sample again: RSS, FDs and threads
-//     within 10 % of the baseline (FDs and threads are small numbers, so
+//     nothing left behind -- then QUIET s more and sample again: RSS, FDs
+//     and threads within 10 % of the baseline (FDs and threads are small numbers, so
 //     10 % means "the same, give or take one");
 //  4. parleyd exits 0 on SIGTERM; in an ASan build LeakSanitizer is on
 //     (sanitizerEnv) and any leak report fails the test.  There the
