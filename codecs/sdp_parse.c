@@ -127,9 +127,13 @@ int pl_sdp_listed_pt(const struct pl_sdp_media *m, const char *s)
 
 	if (!pl_sdp_parse_u64(s, 127, &pt))
 		return -1;
-	for (size_t i = 0; i < m->fmt_count; i++)
-		if (strcmp(m->fmts[i], s) == 0)
+	/* By value: "099" is payload type 99 (tests/fuzz/fuzz_sdp found "99 099"
+	 * listed twice, and its rtpmap and fmtp then written twice). */
+	for (size_t i = 0; i < m->fmt_count; i++) {
+		uint64_t v;
+		if (pl_sdp_parse_u64(m->fmts[i], 127, &v) && v == pt)
 			return (int)pt;
+	}
 	return -1;
 }
 

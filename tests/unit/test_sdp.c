@@ -1555,6 +1555,21 @@ static void test_sdp_m_line_empty_proto(void **state)
 	assert_int_equal(err.line, 5);
 }
 
+/* Found by tests/fuzz/fuzz_sdp (corpus/sdp/crash_pt_listed_twice): "99 099"
+ * passed the duplicate check (it compared strings), so the writer gave
+ * payload type 99 its rtpmap and fmtp twice and the text did not parse. */
+static void test_sdp_pt_listed_twice_by_value(void **state)
+{
+	static const char text[] = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+				   "m=video 9 UDP/TLS/RTP/SAVPF 99 099\r\n";
+	struct pl_sdp *sdp = NULL;
+	struct pl_sdp_error err = { 0 };
+
+	assert_int_equal(pl_sdp_parse(text, strlen(text), &sdp, &err), PL_EPROTO);
+	assert_null(sdp);
+	assert_int_equal(err.line, 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1593,6 +1608,7 @@ int main(void)
 		cmocka_unit_test(test_sdp_fmtp_params),
 		cmocka_unit_test(test_sdp_tab_inside_word_round_trips),
 		cmocka_unit_test(test_sdp_m_line_empty_proto),
+		cmocka_unit_test(test_sdp_pt_listed_twice_by_value),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
