@@ -284,6 +284,14 @@ static int media_end(struct pl_sdp_parser *p)
 			p->line = p->simulcast_line;
 			return PL_SDP_BAD(p, "simulcast names an undeclared rid");
 		}
+		/* "send l;m;l": a rid names one stream (RFC 8853 5.1); an answer
+		 * mirroring it would declare the rid twice (tests/fuzz/fuzz_sdp). */
+		for (size_t k = send ? 0 : sc->send_count; k < i; k++)
+			if (strcmp(k < sc->send_count ? sc->send[k].rid : sc->recv[k - sc->send_count].rid,
+				   rid) == 0) {
+				p->line = p->simulcast_line;
+				return PL_SDP_BAD(p, "simulcast names a rid twice");
+			}
 	}
 	return 0;
 }

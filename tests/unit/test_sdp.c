@@ -1555,6 +1555,24 @@ static void test_sdp_m_line_empty_proto(void **state)
 	assert_int_equal(err.line, 5);
 }
 
+/* Found by tests/fuzz/fuzz_sdp (corpus/sdp/crash_simulcast_rid_twice):
+ * "a=simulcast:send l;m;l" parsed, and the answer mirrored it into two
+ * "a=rid:l recv" lines that its own parser refused. */
+static void test_sdp_simulcast_rid_twice(void **state)
+{
+	static const char text[] = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+				   "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
+				   "a=rid:l send\r\na=rid:m send\r\n"
+				   "a=simulcast:send l;m;l\r\n";
+	struct pl_sdp *sdp = NULL;
+	struct pl_sdp_error err = { 0 };
+
+	assert_int_equal(pl_sdp_parse(text, strlen(text), &sdp, &err), PL_EPROTO);
+	assert_null(sdp);
+	assert_int_equal(err.line, 8);
+	assert_string_equal(err.reason, "simulcast names a rid twice");
+}
+
 /* Found by tests/fuzz/fuzz_sdp (corpus/sdp/crash_pt_listed_twice): "99 099"
  * passed the duplicate check (it compared strings), so the writer gave
  * payload type 99 its rtpmap and fmtp twice and the text did not parse. */
@@ -1609,6 +1627,7 @@ int main(void)
 		cmocka_unit_test(test_sdp_tab_inside_word_round_trips),
 		cmocka_unit_test(test_sdp_m_line_empty_proto),
 		cmocka_unit_test(test_sdp_pt_listed_twice_by_value),
+		cmocka_unit_test(test_sdp_simulcast_rid_twice),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
