@@ -57,6 +57,8 @@ struct pl_impair {
 
 /* ---- spec parsing ---------------------------------------------------------- */
 
+static int fail(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 static int fail(char *err, size_t cap, const char *fmt, ...)
 {
 	va_list ap;

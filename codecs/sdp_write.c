@@ -203,14 +203,14 @@ static void put_codec(struct out *o, const struct pl_sdp_media *m, int pt)
 		put(o, "a=fmtp:%d %s\r\n", pt, text(o, f->params));
 }
 
+/* By value, as the parser compares them: "0111" lists payload type 111. */
 static bool is_listed(const struct pl_sdp_media *m, int pt)
 {
-	char s[8];
-
-	snprintf(s, sizeof(s), "%d", pt);
-	for (size_t i = 0; i < m->fmt_count; i++)
-		if (strcmp(m->fmts[i], s) == 0)
+	for (size_t i = 0; i < m->fmt_count; i++) {
+		uint64_t v;
+		if (pl_sdp_parse_u64(m->fmts[i], 127, &v) && v == (uint64_t)pt)
 			return true;
+	}
 	return false;
 }
 

@@ -1588,6 +1588,31 @@ static void test_sdp_pt_listed_twice_by_value(void **state)
 	assert_int_equal(err.line, 5);
 }
 
+/* Found by fuzz_sdp: "0111" on the m= line lists payload type 111 for the
+ * parser, so the writer must accept its rtpmap too (it compared text). */
+static void test_sdp_pt_with_leading_zero_writes(void **state)
+{
+	static const char text[] = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+				   "m=audio 9 UDP/TLS/RTP/SAVPF 0111\r\n"
+				   "a=rtpmap:111 opus/48000/2\r\na=rtcp-fb:111 nack\r\n";
+	struct pl_sdp *sdp = NULL, *again = NULL;
+	struct pl_sdp_error err = { 0 };
+	char *out = NULL, *out2 = NULL;
+	size_t len, len2;
+
+	assert_int_equal(pl_sdp_parse(text, strlen(text), &sdp, &err), 0);
+	assert_int_equal(pl_sdp_write(sdp, &out, &len), 0);
+	assert_non_null(strstr(out, "a=rtpmap:111 opus/48000/2\r\n"));
+	assert_int_equal(pl_sdp_parse(out, len, &again, &err), 0);
+	assert_int_equal(pl_sdp_write(again, &out2, &len2), 0);
+	assert_int_equal(len, len2);
+	assert_memory_equal(out, out2, len);
+	free(out);
+	free(out2);
+	pl_sdp_destroy(sdp);
+	pl_sdp_destroy(again);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1628,6 +1653,7 @@ int main(void)
 		cmocka_unit_test(test_sdp_m_line_empty_proto),
 		cmocka_unit_test(test_sdp_pt_listed_twice_by_value),
 		cmocka_unit_test(test_sdp_simulcast_rid_twice),
+		cmocka_unit_test(test_sdp_pt_with_leading_zero_writes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
