@@ -39,17 +39,17 @@ struct pl_mroom;
 /* Counters of one worker, written by it alone, read racily by others. */
 struct pl_worker_stats {
 	_Atomic uint64_t peers, rtp_in, rtcp_in, dtls_in, other_in;
-	_Atomic uint64_t rtp_forwarded, rtcp_out, srtp_errors, send_errors, drops;
+	_Atomic uint64_t rtp_forwarded, rtcp_out, srtp_errors, send_errors;
 	_Atomic uint64_t dtls_failures, fingerprint_mismatches, plis_sent, sdp_rejected;
 	_Atomic uint64_t nacks_sent, nacks_received, retransmits, rtx_received, twcc_feedbacks;
-	/* drops by reason (they add up to drops) */
+	/* drops by reason; pl_media_get_stats() adds them up into drops */
 	_Atomic uint64_t drops_not_connected, drops_on_sub, drops_malformed, drops_unknown_ssrc;
 	_Atomic uint64_t drops_oversize, drops_stale;
 };
 
 #define PL_COUNT(w, field) atomic_fetch_add_explicit(&(w)->stats.field, 1, memory_order_relaxed)
-/* A dropped packet: the total and its reason (drops_<reason>). */
-#define PL_DROP(w, reason) (PL_COUNT(w, drops), PL_COUNT(w, drops_##reason))
+/* A dropped packet, counted by its reason (drops_<reason>). */
+#define PL_DROP(w, reason) PL_COUNT(w, drops_##reason)
 
 /* ---- peer.c: one peer connection (ICE + DTLS + SRTP) ------------------ */
 

@@ -351,11 +351,13 @@ void pl_media_get_stats(const struct pl_media *m, struct pl_media_stats *out)
 #define ADD(f) out->f += atomic_load_explicit(&s->f, memory_order_relaxed)
 		ADD(peers); ADD(rtp_in); ADD(rtcp_in); ADD(dtls_in); ADD(other_in);
 		ADD(rtp_forwarded); ADD(rtcp_out); ADD(srtp_errors); ADD(send_errors);
-		ADD(drops); ADD(dtls_failures); ADD(fingerprint_mismatches); ADD(plis_sent);
+		ADD(dtls_failures); ADD(fingerprint_mismatches); ADD(plis_sent);
 		ADD(sdp_rejected); ADD(nacks_sent); ADD(nacks_received); ADD(retransmits);
 		ADD(rtx_received); ADD(twcc_feedbacks);
 		ADD(drops_not_connected); ADD(drops_on_sub); ADD(drops_malformed);
 		ADD(drops_unknown_ssrc); ADD(drops_oversize); ADD(drops_stale);
 #undef ADD
 	}
+	out->drops = out->drops_not_connected + out->drops_on_sub + out->drops_malformed +
+		     out->drops_unknown_ssrc + out->drops_oversize + out->drops_stale;
 }

@@ -96,20 +96,23 @@ void pl_router_track_release(struct pl_track *t)
 	t->rtx_buf = NULL;
 }
 
+/* Nothing was forwarded on d for a while (mute, subscribe off): it starts
+ * a new stretch right after its last packet, on a keyframe. */
+static void down_restart(struct pl_down *d)
+{
+	pl_rewrite_resync(&d->rw);
+	d->waiting_keyframe = d->video;
+}
+
 void pl_router_track_unmuted(struct pl_track *t)
 {
 	struct pl_mroom *r = t->owner->room;
 
-	/* Packets were not forwarded while muted: each down track starts a new
-	 * stretch right after its last packet, on a keyframe. */
 	for (guint i = 0; i < r->parts->len; i++) {
 		struct pl_mpart *sub = g_ptr_array_index(r->parts, i);
-		for (size_t k = 0; k < sub->n_down; k++) {
-			if (sub->down[k].src == t) {
-				pl_rewrite_resync(&sub->down[k].rw);
-				sub->down[k].waiting_keyframe = t->video;
-			}
-		}
+		for (size_t k = 0; k < sub->n_down; k++)
+			if (sub->down[k].src == t)
+				down_restart(&sub->down[k]);
 	}
 	pl_router_request_keyframe(t);
 }
@@ -122,10 +125,7 @@ void pl_router_set_paused(struct pl_mpart *sub, const char *track_id, bool pause
 			continue;
 		d->paused = paused;
 		if (!paused) {
-			/* As after a mute: a new stretch right after the last
-			 * packet sent, starting on a keyframe. */
-			pl_rewrite_resync(&d->rw);
-			d->waiting_keyframe = d->video;
+			down_restart(d);
 			pl_router_request_keyframe(d->src);
 		}
 	}
