@@ -14,14 +14,15 @@
  * library's impairment stage (client/impair.h: delay, jitter, loss ...)
  * on every client.  Every --interval-ms, one line on stdout:
  *
- *   {"t":SECONDS,"clients":[{"name","id","pub","sub","rtt_ms","sent",
+ *   {"t":SECONDS,"late_ms":MS,"clients":[{"name","id","pub","sub","rtt_ms","sent",
  *     "nacks_received","retransmits","nacks_sent","rtx_received",
  *     "impair_out":{...},"impair_in":{...} (with --impair),
  *     "from":[{"id","kind","frames","packets","expected","lost","rtx",
  *              "nacks","jitter_ms","frame_jitter_ms","gap_ms","silent_ms"}]}]}
  *
  * Counters are cumulative; gap_ms is the longest gap since the previous
- * line (then reset), silent_ms the time since the last frame.  Events
+ * line (then reset), silent_ms the time since the last frame; late_ms is
+ * how late the line is against its schedule (a stalled process or host).  Events
  * ({"event":"joined",...}, "failed", "error", "disconnected") come as
  * their own lines when they happen.  SIGTERM or --duration ends it
  * cleanly (exit 0); a failed set-up exits 1.
@@ -204,7 +205,10 @@ static json_t *sources_json(struct peer *p, const struct pl_client_stream_stats 
 	return arr;
 }
 
-static void report(size_t count, int64_t t0)
+/* late_us: how late this report is against its schedule -- the process
+ * (or the whole machine) was not running for about that long, which the
+ * test allows for in the frame gaps it checks. */
+static void report(size_t count, int64_t t0, int64_t late_us)
 {
 	static struct pl_client_stream_stats ss[MAX_SOURCES];
 	json_t *clients = json_array();
@@ -231,7 +235,8 @@ static void report(size_t count, int64_t t0)
 		json_object_set_new(o, "from", sources_json(p, ss, n, now));
 		json_array_append_new(clients, o);
 	}
-	emit(json_pack("{s:f, s:o}", "t", (double)(now - t0) / 1e6, "clients", clients));
+	emit(json_pack("{s:f, s:f, s:o}", "t", (double)(now - t0) / 1e6, "late_ms", (double)late_us / 1000.0,
+		       "clients", clients));
 }
 
 static void usage(FILE *f)
@@ -314,7 +319,10 @@ int main(int argc, char **argv)
 		int64_t wait = next - pl_clock_mono_us();
 		if (wait > 0)
 			usleep((useconds_t)wait);
-		report((size_t)count, t0);
+		int64_t late = pl_clock_mono_us() - next;
+		report((size_t)count, t0, late > 0 ? late : 0);
+		if (late > interval_ms * 1000) /* don't burst to catch up */
+			next = pl_clock_mono_us();
 	}
 	rc = 0;
 out:

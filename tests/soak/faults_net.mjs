@@ -58,7 +58,13 @@ const LOSS_S = Number(process.env.PARLEY_FAULT_LOSS_S || 20);
 const WARM_S = 4;
 const BLACKOUT_MS = 5000;
 const RECOVER_S = 5;
-const NORMAL_GAP_MS = 400;                 // video at 15 fps is a frame per 67 ms; loopback, two busy cores
+// video at 15 fps is a frame per 67 ms; a stall is a gap beyond 500 ms plus
+// however long the receiving process itself was held up in that window
+// (m.stall_ms: on a shared 2-core VM a process can miss its turn for a
+// few hundred ms, and that is not the network's doing)
+const NORMAL_GAP_MS = 500;
+const stalled = (m, limit = NORMAL_GAP_MS) => m.max_gap_ms >= limit + m.stall_ms;
+const gapText = (m) => `${m.max_gap_ms} ms` + (m.stall_ms > 50 ? ` (the receiving process was held up ${m.stall_ms} ms)` : '');
 const RESUME_MS = 5000;
 const MAX_VIDEO_RESIDUAL = 2;              // %, after NACK/RTX, at 10 % loss both ways
 const MAX_AUDIO_LOSS = 16;                 // %, the raw rate if Opus is not NACKed
@@ -111,7 +117,7 @@ const label = (f) => `${f.tx.name}->${f.rx.name} ${f.kind}`;
 const measure = (f, t0, t1) => flow(f.rx.peers, f.rx.name, f.tx.id, f.kind, t0, t1);
 function table(rows) {
 	return rows.map(([k, m]) => `#   ${k.padEnd(18)} frames ${String(m.frames).padStart(5)} (${String(m.fps).padStart(5)}/s)  ` +
-		`residual ${m.residual_pct === null ? '-' : m.residual_pct.toFixed(2).padStart(6) + ' %'} of ${m.expected}  rtx ${m.rtx}  nacks ${m.nacks}  max gap ${m.max_gap_ms} ms`).join('\n');
+		`residual ${m.residual_pct === null ? '-' : m.residual_pct.toFixed(2).padStart(6) + ' %'} of ${m.expected}  rtx ${m.rtx}  nacks ${m.nacks}  max gap ${gapText(m)}`).join('\n');
 }
 function problems() {
 	return [...A.problems(), ...B.problems()].concat(srv.alive ? [] : [`parleyd exited: ${JSON.stringify(srv.exit)}`]);
@@ -159,7 +165,7 @@ check('the call comes up: each of the three receives the two others\' audio and 
 	const rows = flows().map((f) => [label(f), measure(f, now - WARM_S * 1000 + 500, now)]);
 	console.log(`# call up in ${fig.call_up_ms} ms; clean for ${WARM_S} s:\n${table(rows)}`);
 	fig.clean = Object.fromEntries(rows);
-	for (const [k, m] of rows) assert.ok(m.max_gap_ms < NORMAL_GAP_MS, `${k}: a ${m.max_gap_ms} ms stall on a clean network`);
+	for (const [k, m] of rows) assert.ok(!stalled(m), `${k}: a ${gapText(m)} stall on a clean network`);
 }, { timeout: 90000 });
 
 check(`${LOSS} % loss both ways on one participant: NACK/RTX repair its video, the others are untouched`, async () => {
@@ -184,7 +190,7 @@ check(`${LOSS} % loss both ways on one participant: NACK/RTX repair its video, t
 		assert.ok(m.expected > (f.kind === 'video' ? 100 : 500), `${label(f)}: only ${m.expected} packets in ${LOSS_S} s`);
 		if (!f.faulted) {
 			assert.equal(m.lost, 0, `${label(f)} (unimpaired) lost packets`);
-			assert.ok(m.max_gap_ms < NORMAL_GAP_MS, `${label(f)} (unimpaired) stalled ${m.max_gap_ms} ms`);
+			assert.ok(!stalled(m), `${label(f)} (unimpaired) stalled ${gapText(m)}`);
 		} else if (f.kind === 'video') {
 			assert.ok(m.residual_pct < MAX_VIDEO_RESIDUAL, `${label(f)}: residual loss ${m.residual_pct} % after repair`);
 			assert.ok(m.rtx > 0 && m.nacks > 0, `${label(f)}: repair happened (rtx ${m.rtx}, nacks ${m.nacks})`);
@@ -210,7 +216,7 @@ check('a 5-second blackout of one participant: the others never stall, it resume
 	for (const f of flows()) {
 		const m = fig.blackout[label(f)];
 		if (!f.faulted) {
-			assert.ok(m.max_gap_ms < NORMAL_GAP_MS, `${label(f)} stalled ${m.max_gap_ms} ms while the other participant was blacked out`);
+			assert.ok(!stalled(m), `${label(f)} stalled ${gapText(m)} while the other participant was blacked out`);
 			assert.ok(m.fps > (f.kind === 'video' ? 8 : 30), `${label(f)}: ${m.fps} frames/s during the blackout`);
 		} else {
 			assert.ok(m.max_gap_ms >= BLACKOUT_MS - 1000, `${label(f)}: the blackout was not real (longest gap ${m.max_gap_ms} ms)`);
@@ -233,7 +239,7 @@ check('a 5-second blackout of one participant: the others never stall, it resume
 	console.log(`# ${RECOVER_S} s after resuming:\n${table(rows)}`);
 	for (const [k, m] of rows) {
 		assert.ok(m.fps > (k.endsWith('video') ? 8 : 30), `${k}: ${m.fps} frames/s after the blackout`);
-		assert.ok(m.max_gap_ms < NORMAL_GAP_MS * 2, `${k}: still stalling (${m.max_gap_ms} ms) after the blackout`);
+		assert.ok(!stalled(m, NORMAL_GAP_MS * 2), `${k}: still stalling (${gapText(m)}) after the blackout`);
 	}
 	assert.deepEqual(problems(), [], 'no connection failed or dropped');
 	const h = await (await fetch(`http://127.0.0.1:${srv.port}/healthz`)).json();

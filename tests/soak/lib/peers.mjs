@@ -98,9 +98,10 @@ const src = (c, txId, kind) => c?.from.find((f) => f.id === txId && f.kind === k
 export function flow(peers, rxName, txId, kind, t0, t1) {
 	const a = src(peers.clientAt(rxName, t0), txId, kind);
 	const b = src(peers.clientAt(rxName, t1), txId, kind);
-	let gap = 0;
+	let gap = 0, stall = 0;
 	for (const r of peers.reports) {
 		if (r.at <= t0 || r.at > t1) continue;
+		stall = Math.max(stall, r.late_ms ?? 0);
 		const f = src(r.clients.find((c) => c.name === rxName), txId, kind);
 		if (f !== ZERO) gap = Math.max(gap, f.gap_ms);
 		else gap = Math.max(gap, r.at - t0); // nothing at all yet
@@ -111,7 +112,7 @@ export function flow(peers, rxName, txId, kind, t0, t1) {
 	return {
 		frames: d('frames'), packets: d('packets'), expected, lost, rtx: d('rtx'), nacks: d('nacks'),
 		residual_pct: expected > 0 ? +(100 * lost / expected).toFixed(3) : null,
-		max_gap_ms: Math.round(gap), jitter_ms: +(b.jitter_ms ?? 0).toFixed(2),
+		max_gap_ms: Math.round(gap), stall_ms: Math.round(stall), jitter_ms: +(b.jitter_ms ?? 0).toFixed(2),
 		frame_jitter_ms: +(b.frame_jitter_ms ?? 0).toFixed(2),
 		fps: +(d('frames') / ((t1 - t0) / 1000)).toFixed(1),
 	};
