@@ -94,11 +94,27 @@ static void rx_remove(struct pl_nack_rx *rx, size_t i)
 }
 
 /* Appends the gap (max_ext, ext) as missing; PL_ETOOBIG when some of it,
- * or older entries, had to be given up. */
+ * or older entries, had to be given up.  The k-th of the gap's g packets
+ * is taken to have been due at max_us + (now - max_us) * k / (g + 1);
+ * those already max_age_us old are given up, not tracked. */
 static int rx_add_gap(struct pl_nack_rx *rx, uint32_t ext, int64_t now_us)
 {
 	uint32_t gap = ext - rx->max_ext - 1;
+	int64_t span = now_us - rx->max_us;
+	uint32_t stale = 0;
 	int rc = 0;
+
+	if (gap == 0)
+		return 0;
+	if (span > rx->cfg.max_age_us) {
+		/* due(k) <= now - max_age  <=>  k <= (span - max_age) (g + 1) / span */
+		stale = (uint32_t)(((span - rx->cfg.max_age_us) * (int64_t)(gap + 1)) / span);
+		if (stale > gap)
+			stale = gap;
+		rx->given_up += stale;
+		gap -= stale;
+		rc = stale ? PL_ETOOBIG : 0;
+	}
 
 	if (gap > PL_NACK_MAX_MISSING) {
 		rx->resets++;
@@ -114,7 +130,7 @@ static int rx_add_gap(struct pl_nack_rx *rx, uint32_t ext, int64_t now_us)
 		rx->given_up += drop;
 		rc = PL_ETOOBIG;
 	}
-	for (uint32_t s = rx->max_ext + 1; s != ext; s++)
+	for (uint32_t s = rx->max_ext + 1 + stale; s != ext; s++)
 		rx->missing[rx->n++] = (struct pl_nack_missing){ s, 0, now_us, 0 };
 	return rc;
 }
@@ -128,6 +144,7 @@ int pl_nack_rx_on_packet(struct pl_nack_rx *rx, uint16_t seq, int64_t now_us)
 
 	if (!rx->started) {
 		rx_restart(rx, seq);
+		rx->max_us = now_us;
 		return 0;
 	}
 	d = (int16_t)(seq - (uint16_t)rx->max_ext);
@@ -135,6 +152,7 @@ int pl_nack_rx_on_packet(struct pl_nack_rx *rx, uint16_t seq, int64_t now_us)
 	if (d > 0) {
 		rc = rx_add_gap(rx, ext, now_us);
 		rx->max_ext = ext;
+		rx->max_us = now_us;
 		rx->has_bad = false;
 		return rc;
 	}
@@ -144,6 +162,7 @@ int pl_nack_rx_on_packet(struct pl_nack_rx *rx, uint16_t seq, int64_t now_us)
 		if (rx->has_bad && seq == rx->bad_seq) {
 			rx->resets++;
 			rx_restart(rx, seq);
+			rx->max_us = now_us;
 			return PL_ETOOBIG;
 		}
 		rx->bad_seq = (uint16_t)(seq + 1);

@@ -53,6 +53,7 @@ struct pl_nack_rx {
 	bool has_bad;
 	uint16_t bad_seq;
 	uint32_t max_ext;               /* newest received, extended */
+	int64_t max_us;                 /* when it arrived */
 	uint16_t n;
 	struct pl_nack_missing missing[PL_NACK_MAX_MISSING]; /* ascending */
 	/* Counters for stats, never reset. */
@@ -67,9 +68,13 @@ void pl_nack_rx_init(struct pl_nack_rx *rx, const struct pl_nack_rx_config *cfg)
 
 /* A packet of the stream arrived (media or the original of an RTX packet,
  * pl_rtx_unwrap).  Newer than the newest: the sequence numbers between
- * become missing; a missing one arriving late is forgotten.  Returns 0, or
- * PL_ETOOBIG when packets were given up without NACKing them (a gap of
- * more than PL_NACK_MAX_MISSING, or no room left): the caller should ask
+ * become missing; a missing one arriving late is forgotten.  The missing
+ * packets' send times are taken as spread evenly between the arrivals of
+ * the two packets around the gap, and those older than max_age_us are
+ * given up at once: after an outage, what the sender no longer keeps is
+ * not NACKed (ten times each) for nothing.  Returns 0, or PL_ETOOBIG when
+ * packets were given up without NACKing them (a gap of more than
+ * PL_NACK_MAX_MISSING, no room left, or too old): the caller should ask
  * for a keyframe. */
 int pl_nack_rx_on_packet(struct pl_nack_rx *rx, uint16_t seq, int64_t now_us);
 

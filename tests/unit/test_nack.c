@@ -167,6 +167,46 @@ static void test_nack_rx_max_age(void **state)
 	assert_int_equal(pl_nack_rx_next_due_us(&rx, 1000), 300 * MS);
 }
 
+/* After an outage the gap's older part is past what a sender keeps
+ * (max_age, 1 s): it is given up at once (and a keyframe asked for), only
+ * the part of the gap inside the last second is NACKed. */
+static void test_nack_rx_outage_gives_up_stale_part(void **state)
+{
+	struct pl_nack_rx rx;
+	uint16_t seqs[PL_NACK_MAX_MISSING];
+	size_t n = 0;
+
+	pl_nack_rx_init(&rx, NULL);
+	feed(&rx, 100, 0);
+	/* 5 s silent, then 101..349 (249 packets, one per 20 ms) missing:
+	 * due at k * 5000 / 250 ms, so k <= 200 (due at <= 4 s) are stale. */
+	assert_int_equal(pl_nack_rx_on_packet(&rx, 350, 5000 * MS), PL_ETOOBIG);
+	assert_int_equal(rx.given_up, 200);
+	assert_int_equal(rx.resets, 0);
+	assert_int_equal(pl_nack_rx_collect(&rx, 5015 * MS, 20, seqs, PL_NACK_MAX_MISSING, &n), 0);
+	assert_int_equal(n, 49);
+	assert_int_equal(seqs[0], 301);
+	assert_int_equal(seqs[48], 349);
+
+	/* A 5 s video outage of 900 packets: no reset, the last fifth tracked. */
+	pl_nack_rx_init(&rx, NULL);
+	feed(&rx, 65500, 0);
+	assert_int_equal(pl_nack_rx_on_packet(&rx, (uint16_t)(65500 + 901), 5000 * MS), PL_ETOOBIG);
+	assert_int_equal(rx.resets, 0);
+	assert_int_equal(rx.given_up, 720);
+	assert_int_equal(pl_nack_rx_collect(&rx, 5015 * MS, 20, seqs, PL_NACK_MAX_MISSING, &n), 0);
+	assert_int_equal(n, 180);
+	assert_int_equal(seqs[0], (uint16_t)(65500 + 721));
+
+	/* A gap within the last second is all NACKed, as before. */
+	pl_nack_rx_init(&rx, NULL);
+	feed(&rx, 7, 0);
+	feed(&rx, 20, 900 * MS);
+	assert_int_equal(rx.given_up, 0);
+	assert_int_equal(rx.n, 12);
+	(void)state;
+}
+
 static void test_nack_rx_cap_keeps_rest_due(void **state)
 {
 	struct pl_nack_rx rx;
@@ -538,6 +578,7 @@ int main(void)
 		cmocka_unit_test(test_nack_rx_wrap),
 		cmocka_unit_test(test_nack_rx_retry_limit),
 		cmocka_unit_test(test_nack_rx_max_age),
+		cmocka_unit_test(test_nack_rx_outage_gives_up_stale_part),
 		cmocka_unit_test(test_nack_rx_cap_keeps_rest_due),
 		cmocka_unit_test(test_nack_rx_bounded),
 		cmocka_unit_test(test_nack_rx_numbering_restart),
