@@ -16,7 +16,8 @@
  * measure for --duration seconds -- a message belongs to the measurement
  * when its scheduled send time falls inside that window; stop sending and
  * drain (bounded) until every outstanding ack and fan-out has arrived;
- * print a summary and one JSON line.  Memory is bounded: a fixed ring of
+ * print a summary and one JSON line (bench_chat_report.c, which also
+ * parses the options).  Memory is bounded: a fixed ring of
  * in-flight send times per sender and two fixed-size histograms.
  *
  * Timing comes from a timerfd adopted into the lws loop, not from lws's
@@ -31,11 +32,10 @@
  * Thread: everything runs on one lws service loop; the only other actor is
  * the SIGINT/SIGTERM handler, which sets a flag the loop's tick reads.
  */
-#include "client/bench.h"
+#include "client/bench_chat.h"
 #include "common/clock.h"
 #include "common/err.h"
 
-#include <getopt.h>
 #include <jansson.h>
 #include <libwebsockets.h>
 #include <signal.h>
@@ -47,9 +47,7 @@
 
 #define PROTOCOL_NAME "parley.v1"
 #define TIMER_PROTOCOL_NAME "parley-bench-timer"
-#define RING_SLOTS 16384            /* in-flight messages per sender; a power of two */
 #define RX_MAX_BYTES (1u << 20)     /* one reassembled server message */
-#define TEXT_MAX_BYTES 4000         /* PROTOCOL.md: text is 1-4000 characters */
 #define PACE_SLACK_US 1000          /* open loop: how early a message may go */
 #define PACE_MS 1                   /* open loop: the pacing timer's period */
 #define TICK_MS 50                  /* phase changes, progress, timeouts */
@@ -60,14 +58,6 @@ enum role { ROLE_SENDER, ROLE_LISTENER };
 enum conn_state { CONN_CONNECTING, CONN_JOINING, CONN_JOINED, CONN_LOST };
 enum phase { PH_CONNECT, PH_WARMUP, PH_MEASURE, PH_DRAIN, PH_DONE };
 enum plan { PLAN_NOW, PLAN_LATER, PLAN_BLOCKED, PLAN_STOP };
-
-struct chat_opts {
-	const char *server, *room, *json_path;
-	struct pl_bench_url url;
-	long senders, listeners, window, size_bytes;
-	double rate, duration_s, warmup_s, drain_s;
-	bool insecure;
-};
 
 struct chat_bench;
 
@@ -81,25 +71,15 @@ struct conn {
 	/* sender */
 	uint64_t next_k;            /* number of the next message; also its request id */
 	uint32_t inflight;
-	int64_t *slots;             /* RING_SLOTS scheduled send times; 0 = free */
+	int64_t *slots;             /* PL_BENCH_CHAT_RING_SLOTS scheduled send times; 0 = free */
 	/* receive reassembly */
 	char *rx;
 	size_t rx_len;
 	bool rx_overflow;
 };
 
-struct chat_stats {
-	uint64_t sent, acked, delivered, echoes;
-	uint64_t rate_limited, error_replies;
-	uint64_t stalls;     /* open loop: a due message waited for a free ring slot */
-	uint64_t foreign;    /* chat events that are not ours (someone else in the room) */
-	uint64_t unparsed;   /* server messages we could not read */
-	uint64_t total_acked, total_delivered;  /* every phase, for the progress line */
-	int64_t max_ack_us;                     /* since the last progress line */
-};
-
 struct chat_bench {
-	struct chat_opts o;
+	struct pl_bench_chat_opts o;
 	struct lws_context *ctx;
 	struct conn *conns;
 	size_t n_conns, joined, lost;
@@ -109,11 +89,11 @@ struct chat_bench {
 	int64_t t_connect_us, t_warm_us, t_meas_us, t_end_us, t_deadline_us, t_progress_us;
 	double interval_us;         /* per sender, open loop */
 	double cpu_meas_s, cpu_end_s;
-	struct chat_stats st, st_progress;
+	struct pl_bench_chat_stats st, st_progress;
 	struct pl_bench_hist *ack_hist, *fan_hist;
 	char failure[256];
-	char pad[TEXT_MAX_BYTES + 1];
-	unsigned char tx[LWS_PRE + TEXT_MAX_BYTES + 256];
+	char pad[PL_BENCH_CHAT_TEXT_MAX_BYTES + 1];
+	unsigned char tx[LWS_PRE + PL_BENCH_CHAT_TEXT_MAX_BYTES + 256];
 };
 
 static volatile sig_atomic_t interrupted;
@@ -143,7 +123,7 @@ static void fail(struct chat_bench *b, const char *what, const char *detail)
 
 static bool is_open_loop(const struct chat_bench *b)
 {
-	return b->o.rate > 0;
+	return pl_bench_chat_is_open_loop(&b->o);
 }
 
 static bool in_window(const struct chat_bench *b, int64_t t_us)
@@ -170,7 +150,7 @@ static enum plan sender_plan(struct chat_bench *b, struct conn *c, int64_t now, 
 	if (!is_open_loop(b)) {
 		if (b->phase == PH_DRAIN)
 			return PLAN_STOP;
-		if (c->inflight >= (uint32_t)b->o.window || c->slots[c->next_k & (RING_SLOTS - 1)])
+		if (c->inflight >= (uint32_t)b->o.window || c->slots[c->next_k & (PL_BENCH_CHAT_RING_SLOTS - 1)])
 			return PLAN_BLOCKED;
 		*due_us = now;
 		return PLAN_NOW;
@@ -178,7 +158,7 @@ static enum plan sender_plan(struct chat_bench *b, struct conn *c, int64_t now, 
 	*due_us = scheduled_us(b, c, c->next_k);
 	if (b->phase == PH_DRAIN && *due_us >= b->t_end_us)
 		return PLAN_STOP;
-	if (c->slots[c->next_k & (RING_SLOTS - 1)])
+	if (c->slots[c->next_k & (PL_BENCH_CHAT_RING_SLOTS - 1)])
 		return PLAN_BLOCKED;
 	if (*due_us > now + PACE_SLACK_US)
 		return PLAN_LATER;
@@ -251,7 +231,7 @@ static int send_chat(struct chat_bench *b, struct conn *c, int64_t due)
 	n += 2;
 	if (write_text(c, (size_t)n) < 0)
 		return -1;
-	c->slots[c->next_k & (RING_SLOTS - 1)] = due;
+	c->slots[c->next_k & (PL_BENCH_CHAT_RING_SLOTS - 1)] = due;
 	c->next_k++;
 	c->inflight++;
 	if (in_window(b, due))
@@ -318,10 +298,11 @@ static bool complete_request(struct conn *c, uint64_t id, int64_t now, const cha
 	struct chat_bench *b = c->b;
 	int64_t *slot, due;
 
-	/* The slot is message id's only while id is among the last RING_SLOTS
-	 * sent: a message is never sent while its slot is still taken. */
-	if (c->role != ROLE_SENDER || id >= c->next_k || c->next_k - id > RING_SLOTS ||
-	    !*(slot = &c->slots[id & (RING_SLOTS - 1)]))
+	/* The slot is message id's only while id is among the last
+	 * PL_BENCH_CHAT_RING_SLOTS sent: a message is never sent while its
+	 * slot is still taken. */
+	if (c->role != ROLE_SENDER || id >= c->next_k || c->next_k - id > PL_BENCH_CHAT_RING_SLOTS ||
+	    !*(slot = &c->slots[id & (PL_BENCH_CHAT_RING_SLOTS - 1)]))
 		return false;
 	due = *slot;
 	*slot = 0;
@@ -690,247 +671,33 @@ static int timer_start(struct chat_bench *b)
 	return 0;
 }
 
-/* ---- report --------------------------------------------------------------- */
+/* ---- report (bench_chat_report.c) ------------------------------------------ */
 
-struct totals {
-	double duration_s, acked_per_s, delivered_per_s, cpu_pct;
-	uint64_t expected, unacked, undelivered, errors;
-};
-
-static void compute_totals(const struct chat_bench *b, struct totals *t)
+/* Measured messages still without an ack: their slots are still taken. */
+static uint64_t count_unacked(const struct chat_bench *b)
 {
-	t->duration_s = b->t_meas_us && b->t_end_us > b->t_meas_us ? (double)(b->t_end_us - b->t_meas_us) / 1e6 : 0;
-	t->acked_per_s = t->duration_s > 0 ? (double)b->st.acked / t->duration_s : 0;
-	t->delivered_per_s = t->duration_s > 0 ? (double)b->st.delivered / t->duration_s : 0;
-	t->cpu_pct = t->duration_s > 0 && b->cpu_end_s > 0 ? 100.0 * (b->cpu_end_s - b->cpu_meas_s) / t->duration_s : 0;
-	t->expected = b->st.acked * (uint64_t)b->o.listeners;
-	t->unacked = 0;
+	uint64_t n = 0;
+
 	for (size_t i = 0; i < b->n_conns; i++) {
 		const struct conn *c = &b->conns[i];
-		for (uint32_t k = 0; c->slots && k < RING_SLOTS; k++)
-			t->unacked += in_window(b, c->slots[k]);
+		for (uint32_t k = 0; c->slots && k < PL_BENCH_CHAT_RING_SLOTS; k++)
+			n += in_window(b, c->slots[k]);
 	}
-	t->undelivered = t->expected > b->st.delivered ? t->expected - b->st.delivered : 0;
-	t->errors = b->st.rate_limited + b->st.error_replies + t->unacked + b->lost;
-}
-
-static json_t *report_json(const struct chat_bench *b, const struct totals *t)
-{
-	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:I, s:f, s:f, s:f}", "bench", "chat",
-			      "version", PL_VERSION, "server", b->o.server, "room", b->o.room,
-			      "senders", (json_int_t)b->o.senders, "listeners", (json_int_t)b->o.listeners,
-			      "mode", is_open_loop(b) ? "open" : "closed", "size_bytes", (json_int_t)b->o.size_bytes,
-			      "warmup_s", b->o.warmup_s, "duration_s", pl_bench_round3(t->duration_s),
-			      "drain_s", b->o.drain_s);
-
-	json_object_set_new(j, "rate", is_open_loop(b) ? json_real(b->o.rate) : json_null());
-	json_object_set_new(j, "window", is_open_loop(b) ? json_null() : json_integer(b->o.window));
-	json_object_set_new(j, "sent", json_integer((json_int_t)b->st.sent));
-	json_object_set_new(j, "acked", json_integer((json_int_t)b->st.acked));
-	json_object_set_new(j, "acked_per_s", json_real(pl_bench_round3(t->acked_per_s)));
-	json_object_set_new(j, "delivered", json_integer((json_int_t)b->st.delivered));
-	json_object_set_new(j, "delivered_per_s", json_real(pl_bench_round3(t->delivered_per_s)));
-	json_object_set_new(j, "expected_deliveries", json_integer((json_int_t)t->expected));
-	json_object_set_new(j, "echoes", json_integer((json_int_t)b->st.echoes));
-	json_object_set_new(j, "ack_latency_ms", pl_bench_hist_json(b->ack_hist));
-	json_object_set_new(j, "fanout_latency_ms", pl_bench_hist_json(b->fan_hist));
-	json_object_set_new(j, "errors", json_integer((json_int_t)t->errors));
-	json_object_set_new(j, "rate_limited", json_integer((json_int_t)b->st.rate_limited));
-	json_object_set_new(j, "error_replies", json_integer((json_int_t)b->st.error_replies));
-	json_object_set_new(j, "unacked", json_integer((json_int_t)t->unacked));
-	json_object_set_new(j, "undelivered", json_integer((json_int_t)t->undelivered));
-	json_object_set_new(j, "connections_lost", json_integer((json_int_t)b->lost));
-	json_object_set_new(j, "send_stalls", json_integer((json_int_t)b->st.stalls));
-	json_object_set_new(j, "foreign_chat", json_integer((json_int_t)b->st.foreign));
-	json_object_set_new(j, "unparsed", json_integer((json_int_t)b->st.unparsed));
-	json_object_set_new(j, "client_cpu_pct", json_real(pl_bench_round3(t->cpu_pct)));
-	json_object_set_new(j, "ok", json_boolean(!b->failure[0] && b->st.acked > 0));
-	json_object_set_new(j, "failure", b->failure[0] ? json_string(b->failure) : json_null());
-	return j;
-}
-
-static void print_summary(const struct chat_bench *b, const struct totals *t)
-{
-	char load[64];
-
-	if (is_open_loop(b))
-		snprintf(load, sizeof(load), "open loop at %.0f msgs/s", b->o.rate);
-	else
-		snprintf(load, sizeof(load), "closed loop, window %ld", b->o.window);
-	printf("parley-bench chat: %s room=%s, %ld senders, %ld listeners, %s, %ld-byte texts\n", b->o.server,
-	       b->o.room, b->o.senders, b->o.listeners, load, b->o.size_bytes);
-	printf("  %-16s %.2f s (after %.1f s warm-up)\n", "measured", t->duration_s, b->o.warmup_s);
-	printf("  %-16s %llu msgs\n", "sent", (unsigned long long)b->st.sent);
-	printf("  %-16s %llu msgs  %.1f msgs/s\n", "acked", (unsigned long long)b->st.acked, t->acked_per_s);
-	printf("  %-16s %llu msgs  %.1f msgs/s  (of %llu expected)\n", "delivered",
-	       (unsigned long long)b->st.delivered, t->delivered_per_s, (unsigned long long)t->expected);
-	pl_bench_hist_print(stdout, "ack latency", b->ack_hist);
-	pl_bench_hist_print(stdout, "fan-out latency", b->fan_hist);
-	printf("  %-16s %llu  (rate_limited %llu, error replies %llu, unacked %llu, undelivered %llu, "
-	       "connections lost %zu)\n", "errors", (unsigned long long)t->errors,
-	       (unsigned long long)b->st.rate_limited, (unsigned long long)b->st.error_replies,
-	       (unsigned long long)t->unacked, (unsigned long long)t->undelivered, b->lost);
-	printf("  %-16s %.0f %% of one core\n", "client cpu", t->cpu_pct);
-	if (b->failure[0])
-		printf("  FAILED: %s\n", b->failure);
+	return n;
 }
 
 static int report(const struct chat_bench *b)
 {
-	struct totals t;
-	json_t *j;
-	int rc = 0;
+	struct pl_bench_chat_result r = {
+		.o = &b->o, .st = &b->st, .ack_hist = b->ack_hist, .fan_hist = b->fan_hist,
+		.t_meas_us = b->t_meas_us, .t_end_us = b->t_end_us,
+		.cpu_meas_s = b->cpu_meas_s, .cpu_end_s = b->cpu_end_s,
+		.unacked = count_unacked(b), .lost = b->lost, .failure = b->failure,
+	};
 
-	compute_totals(b, &t);
-	j = report_json(b, &t);
-	print_summary(b, &t);
-	if (b->o.json_path) {
-		if (json_dump_file(j, b->o.json_path, PL_BENCH_JSON_FLAGS) < 0) {
-			fprintf(stderr, "parley-bench chat: cannot write %s\n", b->o.json_path);
-			rc = PL_EIO;
-		}
-	} else {
-		char *s = json_dumps(j, PL_BENCH_JSON_FLAGS);
-		if (s)
-			printf("%s\n", s);
-		free(s);
-	}
-	fflush(stdout);
-	json_decref(j);
-	return rc;
+	return pl_bench_chat_report(&r);
 }
 
-/* ---- options -------------------------------------------------------------- */
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: parley-bench chat --server ws://HOST:PORT/ws [options]\n\n"
-		"M senders and L listeners join one room; senders send chat messages,\n"
-		"everyone receives them.  Prints a summary and JSON: acked and delivered\n"
-		"msgs/s, ack latency (send -> durable ack) and fan-out latency (send ->\n"
-		"chat event at a listener), both from the scheduled send time.\n\n"
-		"Options:\n"
-		"  --server URL        parleyd's WebSocket URL (required)\n"
-		"  --room R            room name (default bench)\n"
-		"  --senders M         sending connections (default 4)\n"
-		"  --listeners L       listening connections (default 10)\n"
-		"  --duration S        measured seconds (default 10)\n"
-		"  --rate N            open loop: N msgs/s in total, spread evenly over the\n"
-		"                      senders (latency under a fixed offered load)\n"
-		"  --window N          closed loop (without --rate): messages in flight per\n"
-		"                      sender (default 16, at most %d)\n"
-		"  --size BYTES        chat text length (default 100, at most %d; a marker of\n"
-		"                      ~20-40 bytes is the minimum)\n"
-		"  --warmup S          seconds sent first and left out of the figures (default 1)\n"
-		"  --drain S           at most this long to wait for outstanding acks and\n"
-		"                      events after the run (default 10)\n"
-		"  --json FILE         write the JSON there instead of as stdout's last line\n"
-		"  --insecure          wss://: accept a self-signed certificate\n"
-		"  -h, --help          this text\n\n"
-		"Exit status: 0 if messages were acked and every connection stayed up,\n"
-		"1 if the run failed, 2 for bad usage.  parleyd's rate limits apply to the\n"
-		"benchmark too: run it with --set limits.chat_per_s=0 --set limits.messages_per_s=0.\n",
-		RING_SLOTS / 2, TEXT_MAX_BYTES);
-}
-
-enum { OPT_SERVER = 256, OPT_ROOM, OPT_SENDERS, OPT_LISTENERS, OPT_DURATION, OPT_RATE, OPT_WINDOW,
-       OPT_SIZE, OPT_WARMUP, OPT_DRAIN, OPT_JSON, OPT_INSECURE };
-
-static const struct option long_opts[] = {
-	{ "server", required_argument, NULL, OPT_SERVER },
-	{ "room", required_argument, NULL, OPT_ROOM },
-	{ "senders", required_argument, NULL, OPT_SENDERS },
-	{ "listeners", required_argument, NULL, OPT_LISTENERS },
-	{ "duration", required_argument, NULL, OPT_DURATION },
-	{ "rate", required_argument, NULL, OPT_RATE },
-	{ "window", required_argument, NULL, OPT_WINDOW },
-	{ "size", required_argument, NULL, OPT_SIZE },
-	{ "warmup", required_argument, NULL, OPT_WARMUP },
-	{ "drain", required_argument, NULL, OPT_DRAIN },
-	{ "json", required_argument, NULL, OPT_JSON },
-	{ "insecure", no_argument, NULL, OPT_INSECURE },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
-static bool room_is_valid(const char *r)
-{
-	size_t n = strlen(r);
-
-	if (n < 1 || n > 64)
-		return false;
-	return strspn(r, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == n;
-}
-
-/* One option's value into o; returns 0 or PL_EINVAL. */
-static int set_option(struct chat_opts *o, int opt, const char *v)
-{
-	switch (opt) {
-	case OPT_SERVER:
-		o->server = v;
-		return pl_bench_url_parse(v, &o->url);
-	case OPT_ROOM:
-		o->room = v;
-		return room_is_valid(v) ? 0 : PL_EINVAL;
-	case OPT_SENDERS:
-		return pl_bench_parse_long(v, 1, 10000, &o->senders);
-	case OPT_LISTENERS:
-		return pl_bench_parse_long(v, 0, 10000, &o->listeners);
-	case OPT_DURATION:
-		return pl_bench_parse_double(v, 0.1, 86400, &o->duration_s);
-	case OPT_RATE:
-		return pl_bench_parse_double(v, 0.001, 1e7, &o->rate);
-	case OPT_WINDOW:
-		return pl_bench_parse_long(v, 1, RING_SLOTS / 2, &o->window);
-	case OPT_SIZE:
-		return pl_bench_parse_long(v, 1, TEXT_MAX_BYTES, &o->size_bytes);
-	case OPT_WARMUP:
-		return pl_bench_parse_double(v, 0, 3600, &o->warmup_s);
-	case OPT_DRAIN:
-		return pl_bench_parse_double(v, 0, 3600, &o->drain_s);
-	case OPT_JSON:
-		o->json_path = v;
-		return 0;
-	case OPT_INSECURE:
-		o->insecure = true;
-		return 0;
-	default:
-		return PL_EINVAL;
-	}
-}
-
-/* Returns 0 to run, 1 when --help was printed, or PL_EINVAL. */
-static int parse_options(int argc, char **argv, struct chat_opts *o)
-{
-	int opt, idx;
-
-	*o = (struct chat_opts){ .room = "bench", .senders = 4, .listeners = 10, .window = 16,
-				 .size_bytes = 100, .duration_s = 10, .warmup_s = 1, .drain_s = 10 };
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", long_opts, &idx)) != -1) {
-		if (opt == 'h') {
-			usage(stdout);
-			return 1;
-		}
-		if (opt == '?' || set_option(o, opt, optarg) < 0) {
-			if (opt != '?')
-				fprintf(stderr, "parley-bench chat: bad value for --%s: '%s'\n", long_opts[idx].name, optarg);
-			return PL_EINVAL;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "parley-bench chat: unexpected argument '%s'\n", argv[optind]);
-		return PL_EINVAL;
-	}
-	if (!o->server) {
-		fprintf(stderr, "parley-bench chat: --server is required\n");
-		return PL_EINVAL;
-	}
-	return 0;
-}
-
-/* ---- setup ---------------------------------------------------------------- */
 
 static const struct lws_protocols protocols[] = {
 	{ PROTOCOL_NAME, ws_callback, 0, 65536, 0, NULL, 0 },
@@ -959,7 +726,7 @@ static int bench_setup(struct chat_bench *b)
 		c->b = b;
 		c->role = i < (size_t)b->o.senders ? ROLE_SENDER : ROLE_LISTENER;
 		c->index = c->role == ROLE_SENDER ? (int)i : (int)(i - (size_t)b->o.senders);
-		if (c->role == ROLE_SENDER && !(c->slots = calloc(RING_SLOTS, sizeof(*c->slots))))
+		if (c->role == ROLE_SENDER && !(c->slots = calloc(PL_BENCH_CHAT_RING_SLOTS, sizeof(*c->slots))))
 			return PL_ENOMEM;
 	}
 	pl_bench_raise_fd_limit(b->n_conns + 64);
@@ -1016,7 +783,7 @@ int pl_bench_chat_main(int argc, char **argv)
 
 	if (!b)
 		return 1;
-	rc = parse_options(argc, argv, &b->o);
+	rc = pl_bench_chat_opts_parse(argc, argv, &b->o);
 	if (rc != 0) {
 		if (rc < 0)
 			fprintf(stderr, "Try 'parley-bench chat --help'.\n");
