@@ -26,9 +26,10 @@
  *     candidate is what a 1:1 NAT means: checks sent to public:port arrive
  *     at local:port.  The private address is not advertised at all; it is
  *     useless to a peer outside the NAT;
- *   - strict checking of remote candidates: libnice reads numbers with
- *     atoi() (port "99999" becomes 34463) and only parses "a=candidate:";
- *     TCP, mDNS (.local) and RTCP-component candidates are refused;
+ *   - strict checking of remote candidates (ice_candidate.c): libnice
+ *     reads numbers with atoi() (port "99999" becomes 34463) and only
+ *     parses "a=candidate:"; TCP, mDNS (.local) and RTCP-component
+ *     candidates are refused;
  *   - ICE restart: nice_agent_restart_stream() gives new credentials and
  *     forgets the remote candidates but keeps the local ones and the
  *     selected pair, and a second nice_agent_gather_candidates() is a
@@ -51,6 +52,7 @@
  * GMainContext; there are no locks here (libnice takes its own).
  */
 #include "media/ice.h"
+#include "media/ice_candidate.h"
 #include "media/ice_direct.h"
 
 #include <arpa/inet.h>
@@ -69,7 +71,6 @@
 #define COMPONENT 1                  /* BUNDLE + rtcp-mux: one component */
 #define RCVBUF_BYTES (2 << 20)       /* the kernel doubles it for overhead */
 #define MAX_CANDIDATE_LEN 512
-#define MAX_CANDIDATE_FIELDS 40
 #define MAX_REMOTE_CANDIDATES 64     /* per ICE generation */
 #define STUN_DEFAULT_PORT 3478
 
@@ -594,124 +595,30 @@ int pl_ice_transport_gather(struct pl_ice_transport *t)
 	return 0;
 }
 
-/* RFC 8839 ice-char strings: ufrag 4-256, pwd 22-256 characters. */
-static bool is_ice_string(const char *s, size_t min, size_t max)
-{
-	size_t n = 0;
-
-	if (!s)
-		return false;
-	for (; s[n]; n++)
-		if (n == max || !(g_ascii_isalnum(s[n]) || s[n] == '+' || s[n] == '/'))
-			return false;
-	return n >= min;
-}
-
 int pl_ice_transport_set_remote(struct pl_ice_transport *t, const char *ufrag, const char *pwd)
 {
-	if (!is_ice_string(ufrag, 4, 256) || !is_ice_string(pwd, 22, 256))
+	if (!pl_ice_str_is_valid(ufrag, 4, 256) || !pl_ice_str_is_valid(pwd, 22, 256))
 		return PL_EINVAL;
 	/* Checks may start at once and report a state: t is not touched after. */
 	return nice_agent_set_remote_credentials(t->role->nice, t->stream_id, ufrag, pwd)
 		       ? 0 : PL_EINVAL;
 }
 
-/* Decimal digits only, at most max_digits of them (no sign, no blanks). */
-static bool parse_number(const char *s, size_t max_digits, unsigned long *out)
-{
-	size_t n = strspn(s, "0123456789");
-
-	if (n == 0 || n > max_digits || s[n])
-		return false;
-	*out = strtoul(s, NULL, 10);
-	return true;
-}
-
-/* Checks the fields of a candidate (RFC 8839 section 5.1: foundation,
- * component, transport, priority, address, port, "typ", type, then name and
- * value pairs).  Syntax errors give PL_EINVAL even when the candidate is
- * also unsupported (TCP, an mDNS name, an RTCP component): PL_EUNSUP. */
-static int check_candidate(char **f, int n)
-{
-	static const char *const types[] = { "host", "srflx", "prflx", "relay" };
-	unsigned long comp, prio, port;
-	unsigned char ip[sizeof(struct in6_addr)];
-	bool unsup = false, typed = false;
-	size_t alen;
-
-	if (n < 8 || (n - 8) % 2 || !is_ice_string(f[0], 1, 32) ||
-	    !parse_number(f[1], 3, &comp) || comp < 1 || comp > 256 ||
-	    !parse_number(f[3], 10, &prio) || prio < 1 || prio > 0xffffffffUL ||
-	    !parse_number(f[5], 5, &port) || port > 65535 || strcmp(f[6], "typ") != 0)
-		return PL_EINVAL;
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-		typed |= strcmp(f[7], types[i]) == 0;
-	if (!typed)
-		return PL_EINVAL;
-	if (g_ascii_strcasecmp(f[2], "tcp") == 0)
-		unsup = true;
-	else if (g_ascii_strcasecmp(f[2], "udp") != 0)
-		return PL_EINVAL;
-	alen = strlen(f[4]);
-	if (alen > 6 && g_ascii_strcasecmp(f[4] + alen - 6, ".local") == 0)
-		unsup = true;
-	else if (inet_pton(AF_INET, f[4], ip) != 1 && inet_pton(AF_INET6, f[4], ip) != 1)
-		return PL_EINVAL;
-	if (!unsup && port == 0)
-		return PL_EINVAL;
-	return unsup || comp != COMPONENT ? PL_EUNSUP : 0;
-}
-
-/* The candidate without its "a=" and "candidate:" prefixes, if any. */
-static const char *candidate_body(const char *cand)
-{
-	if (g_str_has_prefix(cand, "a="))
-		cand += strlen("a=");
-	if (g_str_has_prefix(cand, "candidate:"))
-		cand += strlen("candidate:");
-	return cand;
-}
-
-/* Copies the candidate body into buf (cap bytes) and splits it at single
- * spaces.  Returns the field count, or -1. */
-static int split_candidate(const char *cand, char *buf, size_t cap, char **f)
-{
-	int n = 0;
-	char *p;
-
-	if (strlen(cand) >= cap)
-		return -1;
-	strcpy(buf, cand);
-	for (p = buf; *p; p++)
-		if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
-			return -1;
-	for (p = buf; n < MAX_CANDIDATE_FIELDS; p++) {
-		f[n++] = p;
-		p = strchr(p, ' ');
-		if (!p)
-			return f[n - 1][0] ? n : -1;
-		*p = '\0';
-		if (p == f[n - 1])
-			return -1; /* empty field: two spaces in a row */
-	}
-	return -1;
-}
-
 int pl_ice_transport_add_remote_candidate(struct pl_ice_transport *t, const char *cand)
 {
 	char buf[MAX_CANDIDATE_LEN], line[MAX_CANDIDATE_LEN + 16];
-	char *f[MAX_CANDIDATE_FIELDS];
+	char *f[PL_ICE_CANDIDATE_MAX_FIELDS];
 	NiceCandidate *nc;
 	GSList *list;
 	int n, err;
 
 	if (!cand)
 		return PL_EINVAL;
-	cand = candidate_body(cand);
-	n = split_candidate(cand, buf, sizeof(buf), f);
+	cand = pl_ice_candidate_body(cand);
+	n = pl_ice_candidate_split(cand, buf, sizeof(buf), f);
 	if (n < 0)
 		return PL_EINVAL;
-	err = check_candidate(f, n);
+	err = pl_ice_candidate_check(f, n, COMPONENT);
 	if (err) {
 		PL_LOG(PL_LOG_DEBUG, "ice", "[s=%u %s] remote candidate refused (%s)", t->stream_id,
 		       role_name(t), pl_err_name(err));
