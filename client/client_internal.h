@@ -3,7 +3,8 @@
  *
  * Ownership, all on the loop's thread: loop -> clients -> {signaling
  * connection, pub (peer + sent streams), sub (peer + received streams),
- * player}.  Files: client.c (loops, lifecycle, requests), client_msg.c
+ * player}.  Files: client.c (loops, lifecycle, requests),
+ * client_reconnect.c (coming back after a lost WebSocket), client_msg.c
  * (incoming protocol messages), client_sig.c (the lws WebSocket),
  * client_peer.c (ICE + DTLS + SRTP of one peer connection), client_sdp.c
  * (pub offer, sub answer), client_pub.c (packetization, NACK/PLI answers,
@@ -250,7 +251,7 @@ struct pl_client {
 	struct pl_client_sig sig;
 	uint32_t next_req;
 	uint32_t join_req;
-	/* Reconnect (client.c): the join to repeat and the retry state. */
+	/* Reconnect (client_reconnect.c): the join to repeat and the retry state. */
 	bool reconnect_off, left, ever_open, reconnecting;
 	unsigned rc_min_ms, rc_max_ms, rc_attempt;
 	uint32_t reconnects;
@@ -295,10 +296,19 @@ void pl_client_impair_stats(struct pl_client *c, struct pl_client_stats *st);
 void pl_client_peer_xmit(struct pl_client_peer *p, const uint8_t *buf, size_t len);
 void pl_client_peer_recv(struct pl_client_peer *p, uint8_t *buf, size_t len);
 
-/* Reconnect (client.c): the WebSocket was lost (after `disconnected`);
- * a message arrived (before it is dispatched). */
+/* Reconnect (client_reconnect.c): the WebSocket was lost (after
+ * `disconnected`); a message arrived (before it is dispatched). */
 void pl_client_on_sig_lost(struct pl_client *c);
 void pl_client_on_message(struct pl_client *c, const char *type, json_t *msg);
+/* Stops a pending retry (leave, destroy); forgets the join to repeat
+ * (destroy, or the application sent a new join). */
+void pl_client_reconnect_cancel(struct pl_client *c);
+void pl_client_rejoin_forget(struct pl_client *c);
+/* client.c, on the loop thread: sends a join; one that is not the rejoin
+ * (room not c->rj_room) is remembered as the join to repeat.  Returns 0
+ * with *req_id (may be NULL) or the sending error. */
+int pl_client_join_send(struct pl_client *c, const char *room, const char *display, const char *token,
+			const char *user, uint32_t *req_id);
 /* client_sig.c: back to SIG_IDLE with nothing queued, for a new connect;
  * pl_client_sig_abort closes the socket without callbacks. */
 void pl_client_sig_reset(struct pl_client_sig *s);
