@@ -346,6 +346,11 @@ static bool wait_for(struct peer_state *a, struct peer_state *b, cond_fn fn, int
 	return false;
 }
 
+static bool a_joined(struct peer_state *a, struct peer_state *b)
+{
+	(void)b;
+	return a->joined;
+}
 static bool both_joined(struct peer_state *a, struct peer_state *b) { return a->joined && b->joined; }
 static bool chat_done(struct peer_state *a, struct peer_state *b)
 {
@@ -381,6 +386,22 @@ static void check_video(struct pl_client *c, struct peer_state *s)
 	assert_int_equal(st.plis_sent, plis);
 }
 
+/* The live clients, file-level so that a failed assertion (which leaves
+ * live_run() by longjmp) still has them stopped by live_teardown() before
+ * anything they point to goes away; their states are file-level for the
+ * same reason. */
+static struct pl_client *live_a, *live_b;
+static struct peer_state live_sa, live_sb;
+
+static int live_teardown(void **state)
+{
+	(void)state;
+	pl_client_destroy(live_a);
+	pl_client_destroy(live_b);
+	live_a = live_b = NULL;
+	return 0;
+}
+
 /* impair_b: an impairment spec for b's media (NULL: none). */
 static void live_run(const char *url, struct peer_state *sa, struct peer_state *sb,
 		     const char *impair_b)
@@ -395,13 +416,18 @@ static void live_run(const char *url, struct peer_state *sa, struct peer_state *
 	assert_int_equal(pl_client_clip_create(&cc, &clip), 0);
 	cfg.ud = sa;
 	assert_int_equal(pl_client_create(&cfg, &a), 0);
+	live_a = a;
 	cfg.ud = sb;
 	cfg.srtp = PL_CLIENT_SRTP_CM;
 	cfg.impair = impair_b;
 	assert_int_equal(pl_client_create(&cfg, &b), 0);
+	live_b = b;
 	assert_int_equal(pl_client_connect(a), 0);
 	assert_int_equal(pl_client_connect(b), 0);
+	/* A first, so that B's arrival is a participant event at A (whoever
+	 * joins second finds the other in its joined list instead). */
 	assert_int_equal(pl_client_join(a, "unit-client", "A", NULL, "alice", NULL), 0);
+	assert_true(wait_for(sa, sb, a_joined, 5000));
 	assert_int_equal(pl_client_join(b, "unit-client", "B", NULL, "bob", NULL), 0);
 	assert_true(wait_for(sa, sb, both_joined, 5000));
 	assert_string_equal(pl_client_id(a), sa->id);
@@ -439,8 +465,7 @@ static void live_run(const char *url, struct peer_state *sa, struct peer_state *
 	check_video(b, sb);
 
 	pl_client_stop(a);
-	pl_client_destroy(a);
-	pl_client_destroy(b);
+	live_teardown(NULL);
 	pl_client_clip_destroy(clip);
 }
 
@@ -448,7 +473,7 @@ static void live_test(const char *impair_b)
 {
 	const char *bin = getenv("PARLEYD");
 	char *dir, url[64];
-	struct peer_state sa = { 0 }, sb = { 0 };
+	struct peer_state *sa = &live_sa, *sb = &live_sb;
 	pid_t pid;
 	int port = 0, status;
 
@@ -458,22 +483,24 @@ static void live_test(const char *impair_b)
 	assert_non_null(dir);
 	assert_true(start_parleyd(bin, dir, &pid, &port));
 	snprintf(url, sizeof(url), "ws://127.0.0.1:%d/ws", port);
-	g_mutex_init(&sa.mu);
-	g_mutex_init(&sb.mu);
-	assert_int_equal(pl_vpx_dec_create(1, &sa.vdec), 0);
-	assert_int_equal(pl_vpx_dec_create(1, &sb.vdec), 0);
-	assert_int_equal(pl_opus_dec_create(2, &sa.adec), 0);
-	assert_int_equal(pl_opus_dec_create(2, &sb.adec), 0);
-	live_run(url, &sa, &sb, impair_b);
+	memset(sa, 0, sizeof(*sa));
+	memset(sb, 0, sizeof(*sb));
+	g_mutex_init(&sa->mu);
+	g_mutex_init(&sb->mu);
+	assert_int_equal(pl_vpx_dec_create(1, &sa->vdec), 0);
+	assert_int_equal(pl_vpx_dec_create(1, &sb->vdec), 0);
+	assert_int_equal(pl_opus_dec_create(2, &sa->adec), 0);
+	assert_int_equal(pl_opus_dec_create(2, &sb->adec), 0);
+	live_run(url, sa, sb, impair_b);
 	kill(pid, SIGTERM);
 	waitpid(pid, &status, 0);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	pl_vpx_dec_destroy(sa.vdec);
-	pl_vpx_dec_destroy(sb.vdec);
-	pl_opus_dec_destroy(sa.adec);
-	pl_opus_dec_destroy(sb.adec);
-	g_mutex_clear(&sa.mu);
-	g_mutex_clear(&sb.mu);
+	pl_vpx_dec_destroy(sa->vdec);
+	pl_vpx_dec_destroy(sb->vdec);
+	pl_opus_dec_destroy(sa->adec);
+	pl_opus_dec_destroy(sb->adec);
+	g_mutex_clear(&sa->mu);
+	g_mutex_clear(&sb->mu);
 	{
 		gchar *argv[] = { "rm", "-rf", dir, NULL };
 		g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
@@ -504,8 +531,8 @@ int main(void)
 		cmocka_unit_test(test_loop_call_runs_on_its_thread),
 		cmocka_unit_test(test_pub_offer_is_accepted_by_the_server),
 		cmocka_unit_test(test_sub_answer_mirrors_the_server_offer),
-		cmocka_unit_test(test_live_two_clients),
-		cmocka_unit_test(test_live_two_clients_lossy),
+		cmocka_unit_test_teardown(test_live_two_clients, live_teardown),
+		cmocka_unit_test_teardown(test_live_two_clients_lossy, live_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
