@@ -117,6 +117,25 @@ def all_problems():
     return out
 
 
+def offers_include(rx, pid):
+    """rx has answered a sub offer with an active m-line from participant pid."""
+    return any(o["t_answered"] is not None and any(
+        m["msid"] and m["msid"][0] == pid and m["port"] != 0 and m["dir"] != "inactive" for m in o["media"])
+        for o in rx.sub_offers)
+
+
+async def wait_offered(earlier, newcomer, timeout):
+    """Until each earlier participant answered a sub offer carrying the newcomer's
+    tracks: the next arrival then needs a re-offer of its own (parleyd folds
+    re-offers together while an answer is outstanding, so arrivals closer than
+    an offer/answer round trip could share one)."""
+    end = time.monotonic() + timeout
+    while not all(offers_include(rx, newcomer.you) for rx in earlier):
+        if time.monotonic() > end:
+            raise ap.Failure(f"not every earlier participant was offered {newcomer.name}'s tracks within {timeout} s")
+        await asyncio.sleep(0.05)
+
+
 async def run(url):
     room = args.room or f"group-{secrets.token_hex(6)}"
     RES["room"] = room
@@ -130,6 +149,8 @@ async def run(url):
         await peer.publish(args.setup_timeout)
         await peer.wait_pub_connected(args.setup_timeout)
         log(peer.name, "=", peer.you, "pub connected")
+        RES["stage"] = f"{peer.name} offered to the others"
+        await wait_offered(PEERS[:-1], peer, args.setup_timeout)
     t_all = time.monotonic()
 
     RES["stage"] = "media"
