@@ -123,11 +123,19 @@ check('chat both ways between parley-call and the pages', async () => {
 	await pages[0].page.evaluate((text) => window.G.client.send({ type: 'chat', id: 90001, text }), fromPage);
 	await waitFor(() => call.stdout.includes(`P1: ${fromPage}\n`), 10000, { what: `parley-call prints P1's message (stdout ${JSON.stringify(call.stdout)})` });
 	const fromCall = `hi from the softphone ${randomBytes(3).toString('hex')}`;
-	const got = pages[1].page.evaluate((text) => window.G.client.waitMsg((m) => m.type === 'chat' && m.text === text, 'chat', 10000)
-		.then((m) => m.from && m.from.display), fromCall);
-	await sleep(200);
+	// waitMsg only sees messages that arrive after it is registered, so the
+	// waiter is registered in an evaluate that has returned before the line
+	// is written (a fixed sleep lost the race when the CDP round trip of a
+	// loaded host took longer).  The promise settles to a value either way,
+	// so the page sees no unhandled rejection while nobody awaits it.
+	await pages[1].page.evaluate((text) => {
+		window.__callChat = window.G.client.waitMsg((m) => m.type === 'chat' && m.text === text, 'chat', 10000)
+			.then((m) => ({ display: m.from && m.from.display }), (e) => ({ error: String(e) }));
+	}, fromCall);
 	call.proc.stdin.write(`${fromCall}\n`);
-	assert.equal(await got, 'Softphone');
+	const got = await pages[1].page.evaluate(() => window.__callChat);
+	assert.equal(got.error, undefined, `P2 gets parley-call's chat line: ${got.error}`);
+	assert.equal(got.display, 'Softphone');
 });
 
 check('parley-call ends on SIGINT with exit 0 and has recorded both pages', async () => {
