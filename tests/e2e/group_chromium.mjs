@@ -114,6 +114,19 @@ before(async () => {
 			if (s.fatal) throw new Error(`${p.name}: ${s.fatal}`);
 			p.id = s.you.id;
 			console.log(`# ${p.name} = ${p.id} joined and published`);
+			// and the earlier ones answered an offer carrying its tracks before
+			// the next arrives (parleyd folds re-offers together while an
+			// answer is outstanding: two close arrivals could share one)
+			for (const q of pages.slice(0, i)) {
+				const offered = (qs) => qs.sub_offers.some((o) => o.t_answered && o.media.some((m) => isActive(m) && m.msid?.stream === p.id));
+				const until = Date.now() + 30000;
+				let qs;
+				while (!offered(qs = await snap(q))) {
+					if (qs.fatal) throw new Error(`${q.name}: ${qs.fatal}`);
+					if (Date.now() > until) throw new Error(`${q.name} was not offered ${p.name}'s tracks within 30 s`);
+					await sleep(100);
+				}
+			}
 		}
 	} catch (e) {
 		failed = true;
