@@ -21,7 +21,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -140,6 +140,23 @@ check('chat both ways between parley-call and the pages', async () => {
 
 check('parley-call ends on SIGINT with exit 0 and has recorded both pages', async () => {
 	assert.ok(call?.id, 'parley-call is in the room');
+	// The WAVs must hold >= 3 s: wait until parley-call has written that much
+	// of each page (48 kHz mono 16-bit; the size on disk lags the data by at
+	// most one stdio buffer, and SIGINT flushes the rest) rather than trusting
+	// the fixed sleeps above to have lasted long enough on a loaded host.
+	const WAV_MIN_BYTES = 44 + 3 * 48000 * 2;
+	const wavBytes = (p) => {
+		try {
+			const r = recordings(join(tmp, 'rec'), p.name);
+			return r.wav.length ? statSync(r.wav[0]).size : 0;
+		} catch { return 0; }
+	};
+	const t0 = Date.now();
+	const sizes = () => pages.map((p) => `${p.name} ${wavBytes(p)} B`).join(', ');
+	await waitFor(() => pages.every((p) => wavBytes(p) >= WAV_MIN_BYTES), 30000,
+		{ what: "3 s of each page's audio in parley-call's WAVs", every: 200 })
+		.catch((e) => { throw new Error(`${e.message} (${sizes()})`); });
+	console.log(`# WAVs at SIGINT: ${sizes()} (>= ${WAV_MIN_BYTES} B needed; waited ${Date.now() - t0} ms)`);
 	call.proc.kill('SIGINT');
 	res = await call.done;
 	console.log(res.stderr.split('\n').filter((l) => /summary|sent:|received:|chat:|\(p-|parley-call: (OK|FAILED)/.test(l)).map((l) => `# ${l}`).join('\n'));
