@@ -12,13 +12,16 @@
 //    nothing lost or overflowed) and the RTT parleyd's receiver reports
 //    give L-0's pub leg (350-650 ms: both ways delayed);
 //  - the call runs: every flow keeps its frame rate and never stalls
-//    beyond MAX_GAP_MS, nothing is lost after repair;
+//    beyond MAX_GAP_MS (plus however long the receiving process itself
+//    was held up, fault_peer's late_ms), nothing is lost after repair;
 //  - L-0's media arrives at P-0/P-1 with an interarrival jitter (RFC 3550
 //    over frames, computed by fault_peer) of 5-60 ms, and P-0/P-1's at L-0
-//    likewise, at least JITTER_MARGIN_MS above the jitter of the same kind
+//    likewise; its audio at least JITTER_MARGIN_MS above the audio jitter
 //    between P-0 and P-1, which stays low (the impairment touches the
-//    impaired participant's flows only; the unimpaired figure is not ~0 on
-//    a busy 2-core machine, video frames least of all).
+//    impaired participant's flows only).  Video is not compared that way:
+//    its unimpaired figure is not ~0 on a busy 2-core machine (a frame is
+//    a burst of packets the encoder and scheduler space unevenly), so the
+//    relative check would measure the machine; the 5 ms floor still holds.
 // Figures (per flow: fps, loss, max gap, jitter; the stage's delays; RTT)
 // are printed as `# figures {json}`.  Needs no privileges.
 
@@ -118,11 +121,11 @@ check(`${IMPAIR} on one participant: the call runs, its flows get the delay and 
 		const m = fig.flows[label(f)];
 		assert.ok(m.fps > (f.kind === 'video' ? 11 : 40), `${label(f)}: ${m.fps} frames/s`);
 		assert.equal(m.lost, 0, `${label(f)}: lost ${m.lost} of ${m.expected}`);
-		assert.ok(m.max_gap_ms < MAX_GAP_MS, `${label(f)}: stalled ${m.max_gap_ms} ms`);
+		assert.ok(m.max_gap_ms < MAX_GAP_MS + m.stall_ms, `${label(f)}: stalled ${m.max_gap_ms} ms (receiver held up ${m.stall_ms} ms)`);
 		if (f.impaired) {
 			assert.ok(m.frame_jitter_ms >= 5 && m.frame_jitter_ms <= 60, `${label(f)}: jitter ${m.frame_jitter_ms} ms, want 5-60 ms`);
-			assert.ok(m.frame_jitter_ms >= clean[f.kind] + JITTER_MARGIN_MS,
-				`${label(f)}: jitter ${m.frame_jitter_ms} ms, not above the unimpaired ${clean[f.kind]} ms`);
+			if (f.kind === 'audio') assert.ok(m.frame_jitter_ms >= clean.audio + JITTER_MARGIN_MS,
+				`${label(f)}: jitter ${m.frame_jitter_ms} ms, not above the unimpaired ${clean.audio} ms`);
 		} else {
 			assert.ok(m.frame_jitter_ms < CLEAN_JITTER_MAX_MS[f.kind], `${label(f)} (unimpaired): jitter ${m.frame_jitter_ms} ms`);
 		}
