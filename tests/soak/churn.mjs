@@ -32,8 +32,9 @@
 //     allocator's quarantine is cut to 16 MiB so that it fills during the
 //     warm-up and the RSS comparison stays about leaks, not quarantine;
 //     still, ASan's allocator and shadow memory keep their high-water
-//     marks (measured: +4-8 % after 40 s), so there RSS is held to 20 %
-//     and LeakSanitizer is the leak check.
+//     marks (measured: +4-11 % after 40 s, growing with the machine's
+//     speed), so there RSS is only reported: LeakSanitizer is the leak
+//     check, and the optimized build holds RSS to 10 %.
 //
 // With PARLEY_SOAK_VALGRIND=/usr/bin/valgrind (the churn_valgrind test)
 // parleyd runs under memcheck instead, with a lighter load (12 clients, 3
@@ -68,7 +69,6 @@ const VALGRIND_ARGS = [VALGRIND, '--leak-check=full', '--show-leak-kinds=definit
 	'--errors-for-leak-kinds=definite,indirect', '--error-exitcode=99', '--num-callers=30'];
 const SEED = Number(process.env.PARLEY_SOAK_SEED || Date.now() % 1000000);
 const TOLERANCE = 0.10;
-const RSS_TOLERANCE = ASAN ? 0.20 : TOLERANCE;
 const SETTLE_MS = VALGRIND ? 60000 : 30000;
 const QUIET_MS = 12000;                   // two of parleyd's 5 s memory trim ticks, and some
 const MIN_MEDIA_SHARE = ASAN ? 0.8 : 0.9;  // of the cycles with media both ways (ASan clients are slow)
@@ -199,9 +199,8 @@ test(`churn soak: ${CLIENTS} clients, ${ROOMS} rooms, ${SOAK_S} s${VALGRIND ? ',
 		}
 		assert.equal(stopped.signal, null, `parleyd ended by ${stopped.signal}`);
 		assert.equal(stopped.code, 0, `parleyd exit status after SIGTERM\n${stopped.log.slice(-4000)}`);
-		for (const k of VALGRIND ? ['fds', 'threads'] : ['fds', 'threads', 'rss_kb']) {
-			const tol = k === 'rss_kb' ? RSS_TOLERANCE : TOLERANCE;
-			assert.ok(within(fig.end[k], fig.base[k], tol), `${k}: ${fig.end[k]} after the soak vs ${fig.base[k]} at the start (peak ${fig.peak[k]}): more than ${tol * 100} % apart`);
+		for (const k of VALGRIND || ASAN ? ['fds', 'threads'] : ['fds', 'threads', 'rss_kb']) {
+			assert.ok(within(fig.end[k], fig.base[k], TOLERANCE), `${k}: ${fig.end[k]} after the soak vs ${fig.base[k]} at the start (peak ${fig.peak[k]}): more than ${TOLERANCE * 100} % apart`);
 		}
 	} finally {
 		if (!stopped) {
