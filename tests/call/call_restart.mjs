@@ -72,6 +72,19 @@ test('parley-call reconnects after a parleyd restart and receives again', { time
 	servers.push(await startParleyd({ args: listen }));
 	await waitFor(() => /parley-call: reconnected/.test(alice.stderr) && /parley-call: reconnected/.test(bob.stderr), 15000,
 		{ what: 'both report reconnected' });
+	// "reconnected" means rejoined, not that media flows again (ICE and DTLS
+	// of the new sessions still to come).  The >= 30 frames check below is on
+	// the 5 s window, so start it once each one's status line shows receive
+	// > 0 after its reconnect; on a loaded host the media setup could
+	// otherwise eat much of the window.
+	const receiving = (c) => {
+		const i = c.stderr.lastIndexOf('parley-call: reconnected');
+		return i >= 0 && /recv [1-9]\d* kbit\/s/.test(c.stderr.slice(i));
+	};
+	const tR = Date.now();
+	await waitFor(() => receiving(alice) && receiving(bob), 30000,
+		{ what: 'both show recv > 0 kbit/s in a status line after reconnecting' });
+	console.log(`# both receive again ${Date.now() - tR} ms after both reported reconnected`);
 	await sleep(5000);
 	alice.proc.kill('SIGINT');
 	bob.proc.kill('SIGINT');
