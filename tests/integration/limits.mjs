@@ -33,11 +33,17 @@ serverTest('messages_per_s and chat_per_s: rate_limited over the burst, counted;
 }, async ({ srv, client }) => {
 	const a = await client({ name: 'pinger' });
 	const h0 = await health(srv);
+	// the bucket refills while the burst is processed: the upper bound
+	// allows what the elapsed time refilled (a slow machine takes longer)
+	const refill = (t0, perS) => Math.ceil(perS * (Date.now() - t0) / 1000) + 1;
+	let t0 = Date.now();
 	const replies = await Promise.all(Array.from({ length: 30 }, () => a.request({ type: 'ping' })));
+	const pongMax = 10 + refill(t0, 5);
 	const pongs = replies.filter((m) => m.type === 'pong').length;
 	const limited = replies.filter((m) => m.type === 'error' && m.code === 'rate_limited').length;
 	assert.equal(pongs + limited, 30);
-	assert.ok(pongs >= 10 && pongs <= 12, `burst of 10 (+ refill): ${pongs} pongs`);
+	assert.ok(pongs >= 10 && pongs <= pongMax, `burst of 10 (+ refill, at most ${pongMax}): ${pongs} pongs`);
+	assert.ok(limited > 0, 'the burst was limited');
 	const h1 = await health(srv);
 	assert.equal(h1.rate_limited - h0.rate_limited, limited, 'every rate_limited is counted');
 	assert.ok(a.isOpen, 'rate_limited does not close');
@@ -48,11 +54,14 @@ serverTest('messages_per_s and chat_per_s: rate_limited over the burst, counted;
 	const room = uniqueRoom();
 	const c = await client({ name: 'chatter' });
 	await c.join(room, 'Chatter');
+	t0 = Date.now();
 	const acks = await Promise.all(Array.from({ length: 8 }, (_, i) => c.request({ type: 'chat', text: `m${i}` })));
+	const chatMax = 3 + refill(t0, 2);
 	const ok = acks.filter((m) => m.type === 'ack').length;
 	const cl = acks.filter((m) => m.type === 'error' && m.code === 'rate_limited');
 	assert.equal(ok + cl.length, 8, JSON.stringify(acks));
-	assert.ok(ok >= 3 && ok <= 4, `chat burst of 3: ${ok} acked`);
+	assert.ok(ok >= 3 && ok <= chatMax, `chat burst of 3 (+ refill, at most ${chatMax}): ${ok} acked`);
+	assert.ok(cl.length > 0, 'the chat burst was limited');
 	for (const e of cl) assert.match(e.message, /chat rate/);
 	const h2 = await health(srv);
 	assert.equal(h2.rate_limited - h1.rate_limited, cl.length);
