@@ -109,7 +109,22 @@ async def run(srv):
     r = await p2.request({"type": "subscribe", "tracks": [video], "enabled": False}, "subscribe off", 10)
     if r.get("type") != "subscribed" or r.get("enabled") is not False or r.get("tracks") != [video]:
         raise ap.Failure(f"subscribe off: unexpected reply {json.dumps(r)}")
-    await asyncio.sleep(1.0)  # what was in flight drains
+    # What was in flight drains.  aiortc decodes in worker threads, and on a
+    # starved host their backlog can outlast a fixed 1 s; frames decoded from
+    # it would count as "arriving while paused".  So wait until P2's video
+    # count has not moved for 500 ms (at least the old 1 s, at most 5 s: a
+    # count still moving then is video that really keeps coming, and the
+    # window below fails on it).
+    t_drain = time.monotonic()
+    v_last, t_last = frames(p2, p1.you, "video"), t_drain
+    while True:
+        await asyncio.sleep(0.05)
+        now, v = time.monotonic(), frames(p2, p1.you, "video")
+        if v != v_last:
+            v_last, t_last = v, now
+        if (now - t_last >= 0.5 and now - t_drain >= 1.0) or now - t_drain >= 5.0:
+            break
+    log(f"drained: video count stable for {now - t_last:.2f} s after {now - t_drain:.2f} s")
     v0, a0 = frames(p2, p1.you, "video"), frames(p2, p1.you, "audio")
     await asyncio.sleep(3.0)
     v1, a1 = frames(p2, p1.you, "video"), frames(p2, p1.you, "audio")
