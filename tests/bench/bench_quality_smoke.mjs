@@ -198,6 +198,29 @@ function checkFields(j, why) {
 	assert.equal(j.series.streams.length, 4);
 }
 
+/**
+ * Prints the figures the subtests assert on as one `# figures {json}` line
+ * (per stream: fps/PSNR/MOS/delay/loss; per impaired client: the stage's own
+ * counters and delays), before asserting, so a failure or a shrinking margin
+ * can be read from the log.
+ */
+function printFigures(label, j) {
+	const r1 = (x) => (typeof x === 'number' ? Math.round(x * 100) / 100 : x);
+	const f = {
+		run: label,
+		streams: (j.streams || []).map((s) => ({
+			s: `${s.from}>${s.to} ${s.kind}`,
+			...(s.kind === 'video'
+				? { fps: r1(s.fps), frames: s.frames, psnr: r1(s.psnr_db?.mean), ssim: r1(s.ssim), delay_p50: r1(s.delay_ms?.p50) }
+				: { mos: r1(s.mos), corr: r1(s.corr), delay: r1(s.delay_ms), concealed_pct: r1(s.concealed_pct) }),
+			lost: s.rtp?.lost, loss_pct: r1(s.rtp?.loss_pct), nacked: s.rtp?.nacked,
+		})),
+		stages: (j.clients || []).filter((c) => c.impair).map((c) => ({ client: c.name, ...c.impair })),
+	};
+	if (j.kernel) f.kernel = j.kernel;
+	console.log(`# figures ${JSON.stringify(f)}`);
+}
+
 test('parley-bench quality --help, bad values, dispatch', async () => {
 	const help = await runBench(['quality', '--help'], 10000);
 	assert.equal(help.code, 0, help.stderr);
@@ -222,6 +245,7 @@ test('parley-bench quality: clean call, PSNR > 30 dB and MOS > 4.0 on every stre
 		assert.equal(r.code, 0, `parley-bench exit status\n${why}`);
 		assert.match(r.stdout, /PSNR/, 'the human table is printed');
 		const j = JSON.parse(readFileSync(json, 'utf8'));
+		printFigures('clean', j);
 		assert.deepEqual(JSON.parse(r.stdout.trim().split('\n').pop()).streams, j.streams, 'stdout carries the same JSON');
 		assert.equal(j.ok, true, why);
 		checkFields(j, why);
@@ -258,6 +282,7 @@ test('parley-bench quality --impair loss=5%: completes and reports the loss', as
 		const why = `bench stdout:\n${r.stdout}\nbench stderr:\n${r.stderr}\nparleyd log:\n${srv.log()}`;
 		assert.equal(r.code, 0, `parley-bench exit status\n${why}`);
 		const j = JSON.parse(readFileSync(json, 'utf8'));
+		printFigures('loss=5%', j);
 		checkFields(j, why);
 		assert.equal(j.config.impair, 'loss=5%,seed=7');
 		const bad = j.clients.find((c) => c.impaired);
@@ -298,13 +323,18 @@ test('parley-bench quality --impair delay=40ms,jitter=10ms: the delay line adds 
 		const why = `bench stdout:\n${r.stdout}\nbench stderr:\n${r.stderr}\nparleyd log:\n${srv.log()}`;
 		assert.equal(r.code, 0, `parley-bench exit status\n${why}`);
 		const j = JSON.parse(readFileSync(json, 'utf8'));
+		printFigures('delay=40ms,jitter=10ms', j);
 		checkFields(j, why);
 		const bad = j.clients.find((c) => c.impaired);
 		for (const dir of ['out', 'in']) {
 			const d = bad.impair[dir];
 			assert.equal(d.lost, 0);
 			assert.ok(d.delivered > 100, `${dir}: datagrams went through the stage`);
-			assert.ok(d.delay_mean_ms >= 38 && d.delay_mean_ms <= (SANITIZED ? 60 : 52), `${dir}: mean stage delay ${d.delay_mean_ms} ms`);
+			// The lower bound proves the delay line.  The upper one only catches a
+			// runaway: order keeping pushes the mean above 40 (about 44-46 ms
+			// expected) and the mean includes the release lateness of the
+			// client's loop, which grows on a loaded host, so 60 ms in both builds.
+			assert.ok(d.delay_mean_ms >= 38 && d.delay_mean_ms <= 60, `${dir}: mean stage delay ${d.delay_mean_ms} ms (38..60)`);
 			// The stage schedules at most delay + jitter (the unit test proves it
 			// exactly); the release also waits for the client's loop (busy
 			// decoding at times, DTLS at the start), so only the mean is bounded.
@@ -339,6 +369,7 @@ test('parley-bench quality --impair-kernel loss=5%: nftables in namespaces (root
 	}
 	assert.equal(r.code, 0, `parley-bench exit status\n${why}`);
 	const j = JSON.parse(readFileSync(json, 'utf8'));
+	printFigures('kernel loss=5%', j);
 	checkFields(j, why);
 	const m = /: (\d+) of (\d+) UDP datagrams dropped/.exec(j.kernel);
 	assert.ok(m, `kernel counters reported: ${j.kernel}`);
