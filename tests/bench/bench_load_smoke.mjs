@@ -97,6 +97,24 @@ async function stopServer(srv) {
 	assert.equal(code, 0, `parleyd exit status after SIGTERM:\n${srv.log()}`);
 }
 
+/**
+ * Prints the figures asserted on as one `# figures {json}` line, before the
+ * asserts, so margins (loss, repairs, per-client counts) show in the log.
+ */
+function printFigures(label, j, extra = {}) {
+	console.log(`# figures ${JSON.stringify({
+		run: label, joined: j.joined, complete: j.complete, srtp: j.srtp,
+		expected: j.expected, lost: j.lost, loss_pct: j.loss_pct,
+		forwarded_packets: j.forwarded_packets, forwarded_pps: j.forwarded_pps,
+		server: j.server && { cpu_pct: j.server.cpu_pct, us_per_packet: j.server.us_per_packet, rss_mib: j.server.rss_mib },
+		clients: (j.clients || []).map((c) => ({
+			name: c.name, peers_with_media: c.peers_with_media, sent: c.packets_sent, received: c.packets_received,
+			rtx_received: c.rtx_received, retransmits: c.retransmits,
+		})),
+		...extra,
+	})}`);
+}
+
 /** Checks a report of n participants in one room: everyone got everyone. */
 function assertMesh(j, n, why) {
 	assert.equal(j.bench, 'load');
@@ -142,6 +160,7 @@ test('parley-bench load: 3 participants, full mesh, 3 s', async () => {
 		assert.equal(r.code, 0, `parley-bench exit status\n${why}`);
 		assert.match(r.stdout, /forwarded/, 'the human table is printed');
 		const j = JSON.parse(readFileSync(out, 'utf8'));
+		printFigures('3 participants, clean', j);
 		const last = JSON.parse(r.stdout.trim().split('\n').pop());
 		assert.deepEqual(last.forwarded_packets, j.forwarded_packets, 'stdout carries the same JSON');
 		assert.equal(j.ok, true, why);
@@ -162,10 +181,11 @@ test('parley-bench load: 3 % loss both ways is repaired (AES-CM)', async () => {
 		const why = `bench stdout:\n${r.stdout}\nbench stderr:\n${r.stderr}\nparleyd log:\n${srv.log()}`;
 		assert.equal(r.code, 0, `parley-bench exit status\n${why}`);
 		const j = JSON.parse(readFileSync(out, 'utf8'));
-		assertMesh(j, 3, why);
-		assert.equal(j.srtp, 'SRTP_AES128_CM_SHA1_80', '--srtp cm is what gets negotiated');
 		const rtx = j.clients.reduce((s, c) => s + c.rtx_received, 0);
 		const resent = j.clients.reduce((s, c) => s + c.retransmits, 0);
+		printFigures('3 participants, --drop 3', j, { rtx, resent });
+		assertMesh(j, 3, why);
+		assert.equal(j.srtp, 'SRTP_AES128_CM_SHA1_80', '--srtp cm is what gets negotiated');
 		assert.ok(rtx > 0, `subscribers received repairs\n${why}`);
 		assert.ok(resent > 0, `publishers answered the server's NACKs\n${why}`);
 	} finally {
