@@ -5,7 +5,6 @@
 import { $, el, local, client } from './app-common.mjs';
 import { ensureAudioCtx } from './app-audio.mjs';
 
-
 /** key -> { key, pid, screen, li, video, audio, nameEl, micEl, qualityEl, statsEl, avatar } */
 export const tiles = new Map();
 
