@@ -28,9 +28,9 @@
  * acknowledged, and how many cycles had media both ways.  A human summary
  * goes to stdout, then one JSON line (also to --json FILE).  The exit
  * status is 0 when the run completed with no error and every kind of exit
- * happened.
+ * happened.  The command line is parsed in bench_churn_opts.c.
  */
-#include "client/bench.h"
+#include "client/bench_churn.h"
 #include "client/client.h"
 #include "common/clock.h"
 #include "common/err.h"
@@ -38,7 +38,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -48,21 +47,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_CLIENTS 1000
 #define TICK_US 20000
 /* A cycle's dwell waits for `joined` this long at most: a join never
  * answered is an error, a slow one on a busy machine is not. */
 #define JOIN_TIMEOUT_US 15000000
 #define CHILD_EXE "/proc/self/exe"
-
-struct churn_opts {
-	const char *server, *json_path, *room_prefix;
-	struct pl_bench_url url;
-	long clients, rooms, loops, kill_clients, video_kbps, width, height, fps;
-	double duration_s, dwell_min_s, dwell_max_s, pause_max_s, kill_min_s, kill_max_s;
-	unsigned long long seed;
-	bool child, quiet;
-};
 
 enum slot_state { SLOT_IDLE, SLOT_IN, SLOT_LEAVING };
 enum exit_kind { EXIT_LEAVE, EXIT_CLOSE, EXIT_KILL, EXIT_KINDS };
@@ -88,7 +77,7 @@ struct counters {
 };
 
 struct churn {
-	struct churn_opts o;
+	struct pl_bench_churn_opts o;
 	/* The clip to play must hold exactly the published kinds: [0] both,
 	 * [1] audio only, [2] video only. */
 	struct pl_client_clip *clips[3];
@@ -603,134 +592,6 @@ static int report(struct churn *b, double elapsed_s)
 	return run_ok(b) ? 0 : 1;
 }
 
-/* ---- options ------------------------------------------------------------------ */
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: parley-bench churn --server ws://HOST:PORT/ws [options]\n\n"
-		"C clients keep joining a random one of R rooms, publishing a small pre-encoded\n"
-		"clip, chatting and leaving abruptly (leave message, socket close without leave,\n"
-		"SIGKILL of a child process running --kill-clients of them).  Prints cycles,\n"
-		"joins and errors; exit status 0 when there was no error.\n\n"
-		"  --server URL         parleyd WebSocket URL (required)\n"
-		"  --clients C          clients in all [50]      --rooms R        rooms [5]\n"
-		"  --duration S         seconds of churn [60]    --seed N         schedule seed [time]\n"
-		"  --dwell MIN,MAX      seconds in a room per cycle [2,8]\n"
-		"  --pause S            longest pause between cycles [1]\n"
-		"  --kill-clients K     of the C clients, how many live in the killed child [5]\n"
-		"  --kill-after MIN,MAX child lifetime before its SIGKILL [3,8]\n"
-		"  --video-kbps K       [200]   --size WxH [320x180]   --fps F [15]\n"
-		"  --loops T            client event-loop threads [2]\n"
-		"  --json FILE          also write the JSON report to FILE\n"
-		"  --room-prefix P      room names P-<run>-<i> [churn]\n"
-		"  --quiet              no progress lines\n");
-}
-
-enum { O_SERVER = 256, O_CLIENTS, O_ROOMS, O_DURATION, O_SEED, O_DWELL, O_PAUSE, O_KILLN, O_KILLAFTER,
-       O_VKBPS, O_SIZE, O_FPS, O_LOOPS, O_JSON, O_PREFIX, O_QUIET, O_CHILD };
-
-#define ARG(name, id) { name, required_argument, NULL, id }
-static const struct option long_opts[] = {
-	ARG("server", O_SERVER), ARG("clients", O_CLIENTS), ARG("rooms", O_ROOMS),
-	ARG("duration", O_DURATION), ARG("seed", O_SEED), ARG("dwell", O_DWELL), ARG("pause", O_PAUSE),
-	ARG("kill-clients", O_KILLN), ARG("kill-after", O_KILLAFTER), ARG("video-kbps", O_VKBPS),
-	ARG("size", O_SIZE), ARG("fps", O_FPS), ARG("loops", O_LOOPS), ARG("json", O_JSON),
-	ARG("room-prefix", O_PREFIX), { "quiet", no_argument, NULL, O_QUIET },
-	{ "child", no_argument, NULL, O_CHILD }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
-};
-#undef ARG
-
-/* "MIN,MAX" seconds, 0 <= MIN <= MAX <= hi. */
-static int parse_range(const char *v, double hi, double *lo_out, double *hi_out)
-{
-	char buf[64], *comma;
-
-	if (strlen(v) >= sizeof(buf) || !(comma = strchr(strcpy(buf, v), ',')))
-		return PL_EINVAL;
-	*comma = '\0';
-	if (pl_bench_parse_double(buf, 0, hi, lo_out) < 0 || pl_bench_parse_double(comma + 1, 0, hi, hi_out) < 0)
-		return PL_EINVAL;
-	return *lo_out <= *hi_out ? 0 : PL_EINVAL;
-}
-
-static int parse_size(const char *s, struct churn_opts *o)
-{
-	char *x;
-
-	o->width = strtol(s, &x, 10);
-	if (*x != 'x' || o->width < 64 || o->width > 1920 || o->width % 2)
-		return PL_EINVAL;
-	o->height = strtol(x + 1, &x, 10);
-	return *x || o->height < 64 || o->height > 1080 || o->height % 2 ? PL_EINVAL : 0;
-}
-
-static int parse_one(int c, const char *v, struct churn_opts *o)
-{
-	char *end;
-
-	switch (c) {
-	case O_SERVER: o->server = v; return pl_bench_url_parse(v, &o->url);
-	case O_CLIENTS: return pl_bench_parse_long(v, 1, MAX_CLIENTS, &o->clients);
-	case O_ROOMS: return pl_bench_parse_long(v, 1, 1000, &o->rooms);
-	case O_DURATION: return pl_bench_parse_double(v, 1, 7 * 86400, &o->duration_s);
-	case O_SEED:
-		errno = 0;
-		o->seed = strtoull(v, &end, 10);
-		return errno || end == v || *end || *v == '-' ? PL_EINVAL : 0;
-	case O_DWELL: return parse_range(v, 3600, &o->dwell_min_s, &o->dwell_max_s);
-	case O_PAUSE: return pl_bench_parse_double(v, 0, 60, &o->pause_max_s);
-	case O_KILLN: return pl_bench_parse_long(v, 0, MAX_CLIENTS, &o->kill_clients);
-	case O_KILLAFTER: return parse_range(v, 3600, &o->kill_min_s, &o->kill_max_s);
-	case O_VKBPS: return pl_bench_parse_long(v, 50, 5000, &o->video_kbps);
-	case O_SIZE: return parse_size(v, o);
-	case O_FPS: return pl_bench_parse_long(v, 1, 60, &o->fps);
-	case O_LOOPS: return pl_bench_parse_long(v, 1, 64, &o->loops);
-	case O_JSON: o->json_path = v; return 0;
-	case O_PREFIX: o->room_prefix = v; return strlen(v) <= 64 ? 0 : PL_EINVAL;
-	case O_QUIET: o->quiet = true; return 0;
-	case O_CHILD: o->child = true; return 0;
-	}
-	return PL_EINVAL;
-}
-
-/* Returns -1 to go on, else the exit status. */
-static int parse_opts(int argc, char **argv, struct churn_opts *o)
-{
-	int c, idx = 0;
-	bool seeded = false;
-
-	*o = (struct churn_opts){ .clients = 50, .rooms = 5, .loops = 2, .kill_clients = 5,
-				  .video_kbps = 200, .width = 320, .height = 180, .fps = 15,
-				  .duration_s = 60, .dwell_min_s = 2, .dwell_max_s = 8, .pause_max_s = 1,
-				  .kill_min_s = 3, .kill_max_s = 8, .room_prefix = "churn" };
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", long_opts, &idx)) != -1) {
-		if (c == 'h') {
-			usage(stdout);
-			return 0;
-		}
-		seeded |= c == O_SEED;
-		if (c == '?' || parse_one(c, optarg, o) < 0) {
-			if (c != '?')
-				fprintf(stderr, "parley-bench churn: bad value for --%s: '%s'\n",
-					long_opts[idx].name, optarg);
-			fprintf(stderr, "Try 'parley-bench churn --help'.\n");
-			return 2;
-		}
-	}
-	if (optind < argc || !o->server || o->url.is_tls ||
-	    (!o->child && o->kill_clients >= o->clients)) {
-		fprintf(stderr, "parley-bench churn: %s\n", optind < argc ? "unexpected argument"
-			: !o->server ? "--server is required" : o->url.is_tls ? "wss:// is not supported"
-			: "--kill-clients must leave some clients in this process");
-		return 2;
-	}
-	if (!seeded)
-		o->seed = (unsigned long long)pl_clock_wall_ms();
-	return -1;
-}
-
 /* ---- set-up ------------------------------------------------------------------- */
 
 static int setup(struct churn *b)
@@ -790,7 +651,7 @@ int pl_bench_churn_main(int argc, char **argv)
 	int64_t t0;
 	int rc;
 
-	if ((rc = parse_opts(argc, argv, &b->o)) >= 0)
+	if ((rc = pl_bench_churn_opts_parse(argc, argv, &b->o)) >= 0)
 		return rc;
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, on_signal);
