@@ -392,6 +392,7 @@ static void check_video(struct pl_client *c, struct peer_state *s)
  * same reason. */
 static struct pl_client *live_a, *live_b;
 static struct peer_state live_sa, live_sb;
+static pid_t live_server; /* parleyd, killed here after a failure */
 
 static int live_teardown(void **state)
 {
@@ -399,6 +400,11 @@ static int live_teardown(void **state)
 	pl_client_destroy(live_a);
 	pl_client_destroy(live_b);
 	live_a = live_b = NULL;
+	if (live_server > 0 && state) {
+		kill(live_server, SIGKILL);
+		waitpid(live_server, NULL, 0);
+	}
+	live_server = 0;
 	return 0;
 }
 
@@ -482,6 +488,7 @@ static void live_test(const char *impair_b)
 	dir = g_dir_make_tmp("pl-client-XXXXXX", NULL);
 	assert_non_null(dir);
 	assert_true(start_parleyd(bin, dir, &pid, &port));
+	live_server = pid;
 	snprintf(url, sizeof(url), "ws://127.0.0.1:%d/ws", port);
 	memset(sa, 0, sizeof(*sa));
 	memset(sb, 0, sizeof(*sb));
@@ -494,6 +501,7 @@ static void live_test(const char *impair_b)
 	live_run(url, sa, sb, impair_b);
 	kill(pid, SIGTERM);
 	waitpid(pid, &status, 0);
+	live_server = 0;
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	pl_vpx_dec_destroy(sa->vdec);
 	pl_vpx_dec_destroy(sb->vdec);
