@@ -228,6 +228,23 @@ int pl_bench_parse_long(const char *s, long lo, long hi, long *out)
 	return 0;
 }
 
+int pl_bench_parse_size(const char *s, long w_lo, long w_hi, long h_lo, long h_hi, long *w, long *h)
+{
+	char *x, *end;
+	long vw, vh;
+
+	errno = 0;
+	vw = strtol(s, &x, 10);
+	if (errno || x == s || *x != 'x' || vw < w_lo || vw > w_hi || vw % 2)
+		return PL_EINVAL;
+	vh = strtol(x + 1, &end, 10);
+	if (errno || end == x + 1 || *end || vh < h_lo || vh > h_hi || vh % 2)
+		return PL_EINVAL;
+	*w = vw;
+	*h = vh;
+	return 0;
+}
+
 int pl_bench_parse_double(const char *s, double lo, double hi, double *out)
 {
 	char *end;

@@ -83,6 +83,9 @@ int pl_bench_url_parse(const char *s, struct pl_bench_url *out);
  * number within [lo, hi].  Return 0 or PL_EINVAL. */
 int pl_bench_parse_long(const char *s, long lo, long hi, long *out);
 int pl_bench_parse_double(const char *s, double lo, double hi, double *out);
+/* A video size "WxH": even numbers, W within [w_lo, w_hi] and H within
+ * [h_lo, h_hi].  *w and *h are set only on success. */
+int pl_bench_parse_size(const char *s, long w_lo, long w_hi, long h_lo, long h_hi, long *w, long *h);
 
 /* ---- reporting and process ----------------------------------------------- */
 

@@ -65,17 +65,6 @@ static int parse_range(const char *v, double hi, double *lo_out, double *hi_out)
 	return *lo_out <= *hi_out ? 0 : PL_EINVAL;
 }
 
-static int parse_size(const char *s, struct pl_bench_churn_opts *o)
-{
-	char *x;
-
-	o->width = strtol(s, &x, 10);
-	if (*x != 'x' || o->width < 64 || o->width > 1920 || o->width % 2)
-		return PL_EINVAL;
-	o->height = strtol(x + 1, &x, 10);
-	return *x || o->height < 64 || o->height > 1080 || o->height % 2 ? PL_EINVAL : 0;
-}
-
 static int parse_one(int c, const char *v, struct pl_bench_churn_opts *o)
 {
 	char *end;
@@ -94,7 +83,7 @@ static int parse_one(int c, const char *v, struct pl_bench_churn_opts *o)
 	case O_KILLN: return pl_bench_parse_long(v, 0, MAX_CLIENTS, &o->kill_clients);
 	case O_KILLAFTER: return parse_range(v, 3600, &o->kill_min_s, &o->kill_max_s);
 	case O_VKBPS: return pl_bench_parse_long(v, 50, 5000, &o->video_kbps);
-	case O_SIZE: return parse_size(v, o);
+	case O_SIZE: return pl_bench_parse_size(v, 64, 1920, 64, 1080, &o->width, &o->height);
 	case O_FPS: return pl_bench_parse_long(v, 1, 60, &o->fps);
 	case O_LOOPS: return pl_bench_parse_long(v, 1, 64, &o->loops);
 	case O_JSON: o->json_path = v; return 0;

@@ -657,17 +657,6 @@ static int parse_srtp(const char *s, struct load_opts *o)
 	return 0;
 }
 
-static int parse_size(const char *s, struct load_opts *o)
-{
-	char *x;
-
-	o->width = strtol(s, &x, 10);
-	if (*x != 'x' || o->width < 64 || o->width > 4096 || o->width % 2)
-		return PL_EINVAL;
-	o->height = strtol(x + 1, &x, 10);
-	return *x || o->height < 64 || o->height > 4096 || o->height % 2 ? PL_EINVAL : 0;
-}
-
 static int parse_one(int c, const char *v, struct load_opts *o)
 {
 	switch (c) {
@@ -679,7 +668,7 @@ static int parse_one(int c, const char *v, struct load_opts *o)
 	case O_SETTLE: return pl_bench_parse_double(v, 0, 3600, &o->settle_max_s);
 	case O_VKBPS: return pl_bench_parse_long(v, 50, 20000, &o->video_kbps);
 	case O_AKBPS: return pl_bench_parse_long(v, 6, 510, &o->audio_kbps);
-	case O_SIZE: return parse_size(v, o);
+	case O_SIZE: return pl_bench_parse_size(v, 64, 4096, 64, 4096, &o->width, &o->height);
 	case O_FPS: return pl_bench_parse_long(v, 1, 120, &o->fps);
 	case O_CLIP: return pl_bench_parse_long(v, 1, 60, &o->clip_s);
 	case O_SRTP: return parse_srtp(v, o);

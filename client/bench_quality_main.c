@@ -74,17 +74,6 @@ static const struct option long_opts[] = {
 };
 #undef ARG
 
-static int parse_size(const char *s, struct q_opts *o)
-{
-	char *x;
-
-	o->width = strtol(s, &x, 10);
-	if (*x != 'x' || o->width < 320 || o->width > 1920 || o->width % 2)
-		return PL_EINVAL;
-	o->height = strtol(x + 1, &x, 10);
-	return *x || o->height < 180 || o->height > 1080 || o->height % 2 ? PL_EINVAL : 0;
-}
-
 static int parse_one(int c, const char *v, struct q_opts *o)
 {
 	struct pl_bench_url url;
@@ -126,7 +115,7 @@ static int parse_one(int c, const char *v, struct q_opts *o)
 		else
 			return PL_EINVAL;
 		return 0;
-	case O_SIZE: return parse_size(v, o);
+	case O_SIZE: return pl_bench_parse_size(v, 320, 1920, 180, 1080, &o->width, &o->height);
 	case O_FPS: return pl_bench_parse_long(v, 5, 60, &o->fps);
 	case O_VKBPS: return pl_bench_parse_long(v, 100, 20000, &o->video_kbps);
 	case O_AKBPS: return pl_bench_parse_long(v, 6, 510, &o->audio_kbps);
